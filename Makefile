@@ -1,0 +1,54 @@
+# The README's contract: `make test` sets everything up and runs every check; `make up` deploys the try-it stack.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STACK ?= local
+# A local state backend: no Pulumi Cloud account needed. Override with PULUMI_BACKEND_URL.
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+# Debian packages the tests run for real: cloud-init (schema), etcd (verification), shellcheck (backup scripts).
+DEBIAN_PACKAGES := cloud-init etcd-server etcd-client shellcheck
+
+.PHONY: test deps system-deps lint types pytest up preview plan verify restore clean
+
+test: deps lint types pytest
+
+deps: $(VENV)/.installed system-deps
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt policies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+types: $(VENV)/.installed
+	$(VENV)/bin/mypy components tools policies __main__.py
+
+pytest: $(VENV)/.installed system-deps
+	$(VENV)/bin/pytest -q
+
+# Deploy the try-it stack on the local Docker engine. Needs the Pulumi CLI and Docker.
+up: $(VENV)/.installed
+	@command -v pulumi >/dev/null || { echo "make up needs the Pulumi CLI (https://www.pulumi.com/docs/install/)"; exit 2; }
+	@mkdir -p .pulumi-state
+	@# Secrets in a local backend are encrypted with a passphrase: Pulumi asks for it unless
+	@# PULUMI_CONFIG_PASSPHRASE or PULUMI_CONFIG_PASSPHRASE_FILE is set. There is no default one.
+	pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)
+	pulumi up --stack $(STACK)
+
+preview: $(VENV)/.installed
+	pulumi preview --diff --stack $(STACK) --policy-pack policies
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,56 @@
+"""The single place image versions live: the defaults of `milvus-platform:versions`."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class DefaultImages(NamedTuple):
+    etcd: str
+    minio: str
+    milvus: str
+    attu: str
+    backup: str
+
+
+DEFAULT_IMAGES = DefaultImages(
+    etcd="quay.io/coreos/etcd:v3.5.18",
+    minio="minio/minio:RELEASE.2024-05-28T17-19-04Z",
+    milvus="milvusdb/milvus:v2.5.15",
+    # Attu's compatibility table pairs Milvus 2.5.x with Attu 2.5.x (v2.5.10 or newer).
+    attu="zilliz/attu:v2.5.10",
+    # amd64 only before v0.4.27: the Docker host must be x86_64.
+    backup="milvusdb/milvus-backup:v0.4.15",
+)
+
+# [registry[:port]/]path[:tag][@sha256:digest], as the Docker reference grammar allows (lower-case path).
+_REFERENCE = re.compile(
+    r"^(?P<name>(?:[a-zA-Z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-]+[a-z0-9]+)*(?:/[a-z0-9]+(?:[._-]+[a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+class ImageError(ValueError):
+    pass
+
+
+def check_image_reference(reference: str) -> None:
+    """Accept only references pinned to a version (CIS Docker 5.28): a tag other than `latest`, or a digest."""
+    match = _REFERENCE.match(reference)
+    if not match:
+        raise ImageError("not a valid image reference")
+    tag, digest = match.group("tag"), match.group("digest")
+    if digest:
+        return
+    if tag is None:
+        raise ImageError("no tag, so Docker would pull `latest`")
+    if tag == "latest":
+        raise ImageError("`latest` is not a pinned version")
+
+
+def image_tag(reference: str) -> str:
+    match = _REFERENCE.match(reference)
+    assert match, reference
+    return match.group("tag") or match.group("digest")
