@@ -51,6 +51,15 @@ class ConfigFile:
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """An image built on the Docker host from a context directory in this repo (pinned base images only)."""
+
+    context: str  # path relative to the repo root
+    dockerfile: str = "Dockerfile"
+    args: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     key: str  # Pulumi logical name and role label, e.g. "etcd"
     container_name: str  # fixed, so operators recognise it: "milvus-etcd"
@@ -70,3 +79,4 @@ class ServiceSpec:
     tmpfs: Mapping[str, str] = field(default_factory=dict)  # path -> mount options
     cpu_shares: int = 1024
     wait_timeout_s: int = 300  # how long `pulumi up` waits for the container to report healthy
+    build: ImageBuild | None = None  # set: `image` is the local tag the build produces
