@@ -113,7 +113,9 @@ class Section:
         if value is None:
             return None
         if not isinstance(value, str) or not value:
-            raise ConfigError(self.key(name), "is not a non-empty string (value not shown)", "a secret string")
+            raise ConfigError(
+                self.key(name), "is not a non-empty string (value not shown)", "a secret string"
+            )
         if not self.secret:
             raise ConfigError(
                 self.key(name),
@@ -128,7 +130,9 @@ class Section:
         if value is None:
             value = {}
         if not isinstance(value, Mapping):
-            raise ConfigError(self.key(name), f"is {describe(value)}, not an object", "an object (YAML mapping)")
+            raise ConfigError(
+                self.key(name), f"is {describe(value)}, not an object", "an object (YAML mapping)"
+            )
         return Section(self.key(name), value, self.secret)
 
     def finish(self) -> None:
@@ -148,7 +152,11 @@ def _ip(section: Section, name: str, default: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise ConfigError(section.key(name), f"is {describe(value)}, not an IP address", "an IPv4 or IPv6 address, e.g. 127.0.0.1") from None
+        raise ConfigError(
+            section.key(name),
+            f"is {describe(value)}, not an IP address",
+            "an IPv4 or IPv6 address, e.g. 127.0.0.1",
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -258,7 +266,11 @@ def _images(section: Section) -> Images:
         try:
             check_image_reference(value)
         except ImageError as problem:
-            raise ConfigError(section.key(name), f"is {describe(value)}: {problem}", "repository:tag with a pinned version (e.g. milvusdb/milvus:v2.5.15), optionally @sha256:<digest>") from None
+            raise ConfigError(
+                section.key(name),
+                f"is {describe(value)}: {problem}",
+                "repository:tag with a pinned version (e.g. milvusdb/milvus:v2.5.15), optionally @sha256:<digest>",
+            ) from None
         values[name] = value
     section.finish()
     return Images(**values)
@@ -281,12 +293,19 @@ def _memory(section: Section) -> MemoryLimits:
 
 def _ports(section: Section) -> Ports:
     # Ports below 1024 need root on the host (CIS Docker 5.8), so they are refused.
-    values = {name: section.integer(name, getattr(Ports(), name), 1024, 65535) for name in Ports.__dataclass_fields__}
+    values = {
+        name: section.integer(name, getattr(Ports(), name), 1024, 65535)
+        for name in Ports.__dataclass_fields__
+    }
     section.finish()
     seen: dict[int, str] = {}
     for name, port in values.items():
         if port in seen:
-            raise ConfigError(section.key(name), f"is {port}, the same host port as `{section.key(seen[port])}`", "a distinct port per service")
+            raise ConfigError(
+                section.key(name),
+                f"is {port}, the same host port as `{section.key(seen[port])}`",
+                "a distinct port per service",
+            )
         seen[port] = name
     return Ports(**values)
 
@@ -299,23 +318,49 @@ def _minio(section: Section) -> MinioSettings:
 
     root_user = text("rootUser")
     if root_user == MINIO_DEFAULT_CREDENTIAL:
-        raise ConfigError(section.key("rootUser"), f"is MinIO's built-in default {describe(root_user)}", "any other user name of 3 or more characters")
+        raise ConfigError(
+            section.key("rootUser"),
+            f"is MinIO's built-in default {describe(root_user)}",
+            "any other user name of 3 or more characters",
+        )
     if len(root_user) < 3:
-        raise ConfigError(section.key("rootUser"), f"is {describe(root_user)}, shorter than 3 characters (MinIO refuses to start)", "a user name of 3 or more characters")
+        raise ConfigError(
+            section.key("rootUser"),
+            f"is {describe(root_user)}, shorter than 3 characters (MinIO refuses to start)",
+            "a user name of 3 or more characters",
+        )
     password = section.secret_string("rootPassword")
     if password is not None:
         if password.value == MINIO_DEFAULT_CREDENTIAL:
-            raise ConfigError(section.key("rootPassword"), "is MinIO's built-in default password", "a long random secret (leave it unset to have one generated)")
+            raise ConfigError(
+                section.key("rootPassword"),
+                "is MinIO's built-in default password",
+                "a long random secret (leave it unset to have one generated)",
+            )
         if len(password.value) < 8:
-            raise ConfigError(section.key("rootPassword"), "is shorter than 8 characters (MinIO refuses to start)", "a secret of at least 8 characters (leave it unset to have one generated)")
+            raise ConfigError(
+                section.key("rootPassword"),
+                "is shorter than 8 characters (MinIO refuses to start)",
+                "a secret of at least 8 characters (leave it unset to have one generated)",
+            )
     for name in ("bucket", "backupBucket"):
         if not BUCKET_NAME.match(text(name)):
-            raise ConfigError(section.key(name), f"is {describe(text(name))}, not a valid S3 bucket name", "3-63 characters of lower-case letters, digits, dots and hyphens")
+            raise ConfigError(
+                section.key(name),
+                f"is {describe(text(name))}, not a valid S3 bucket name",
+                "3-63 characters of lower-case letters, digits, dots and hyphens",
+            )
     for name in ("rootPath", "backupRootPath"):
         if not ROOT_PATH.match(text(name)):
-            raise ConfigError(section.key(name), f"is {describe(text(name))}", "a relative object path such as `files`")
+            raise ConfigError(
+                section.key(name), f"is {describe(text(name))}", "a relative object path such as `files`"
+            )
     if text("bucket") == text("backupBucket"):
-        raise ConfigError(section.key("backupBucket"), f"is {describe(text('bucket'))}, Milvus's own data bucket", "a separate bucket for backups")
+        raise ConfigError(
+            section.key("backupBucket"),
+            f"is {describe(text('bucket'))}, Milvus's own data bucket",
+            "a separate bucket for backups",
+        )
     settings = MinioSettings(
         root_user=root_user,
         root_password=password,
@@ -333,9 +378,17 @@ def _milvus(section: Section) -> MilvusSettings:
     password = section.secret_string("rootPassword")
     if password is not None:
         if password.value == MILVUS_DEFAULT_ROOT_PASSWORD:
-            raise ConfigError(section.key("rootPassword"), "is Milvus's built-in default root password", "any other secret of 6 to 256 characters (leave it unset to have one generated)")
-        if not 6 <= len(password.value) <= 256:
-            raise ConfigError(section.key("rootPassword"), f"has {len(password.value)} characters", "a secret of 6 to 256 characters (Milvus's limits)")
+            raise ConfigError(
+                section.key("rootPassword"),
+                "is Milvus's built-in default root password",
+                "any other secret of 6 to 72 characters (leave it unset to have one generated)",
+            )
+        if not 6 <= len(password.value) <= 72:
+            raise ConfigError(
+                section.key("rootPassword"),
+                f"has {len(password.value)} characters",
+                "a secret of 6 to 72 characters (Milvus hashes it with bcrypt, which reads at most 72)",
+            )
     settings = MilvusSettings(root_password=password, auth_enabled=section.boolean("authEnabled", True))
     section.finish()
     return settings
@@ -346,10 +399,18 @@ def _docker_host(section: Section, target: str) -> str | None:
     if target != "ssh":
         return value
     if value is None:
-        raise ConfigError("dockerHost", "is missing; target `ssh` needs the Docker host to reach", "an ssh URL such as ssh://deploy@10.25.20.19")
+        raise ConfigError(
+            "dockerHost",
+            "is missing; target `ssh` needs the Docker host to reach",
+            "an ssh URL such as ssh://deploy@10.25.20.19",
+        )
     url = urlparse(value)
     if url.scheme != "ssh" or not url.hostname or not url.username:
-        raise ConfigError("dockerHost", f"is {describe(value)}, not an ssh URL with a user and host", "ssh://USER@HOST[:PORT]")
+        raise ConfigError(
+            "dockerHost",
+            f"is {describe(value)}, not an ssh URL with a user and host",
+            "ssh://USER@HOST[:PORT]",
+        )
     return value
 
 
