@@ -1,0 +1,29 @@
+"""milvus-platform: the lab's Milvus platform on a Docker host (local, SSH, or a Proxmox VM it provisions)."""
+
+import pulumi
+
+from components import config as platform_config
+from components.docker_host import DockerHost
+from components.platform import MilvusPlatform, MilvusPlatformArgs
+
+# 1. One validated config; a bad value stops here, before any resource exists.
+config = platform_config.from_pulumi()
+
+# 2. Where the containers run.
+host = DockerHost.for_target(config)
+
+# 3. What runs there.
+platform = MilvusPlatform("milvus", MilvusPlatformArgs(config=config, provider=host.provider))
+
+# 4. How to reach it. Passwords only as secrets.
+pulumi.export("milvusUri", platform.milvus_uri)
+pulumi.export("milvusHealthUrl", platform.milvus_health_url)
+pulumi.export("attuUrl", platform.attu_url)
+pulumi.export("minioApiUrl", platform.minio_api_url)
+pulumi.export("minioConsoleUrl", platform.minio_console_url)
+pulumi.export("backupApiUrl", platform.backup_api_url)
+pulumi.export("minioRootUser", platform.minio_root_user)
+pulumi.export("minioRootPassword", platform.minio_root_password)
+if platform.milvus_user is not None:
+    pulumi.export("milvusUser", platform.milvus_user)
+    pulumi.export("milvusPassword", platform.milvus_password)

@@ -1,0 +1,131 @@
+"""`Service`: one `ServiceSpec` -> its image and its container, with the hardening every container shares.
+
+This is the only place a `docker.Container` or `docker.RemoteImage` is declared, so every container of
+the platform gets the same baseline (CIS Docker benchmark, section 5):
+memory limit without extra swap (5.11), CPU shares (5.12), a bounded `on-failure` restart policy (5.15),
+no-new-privileges (5.26) and the default seccomp/AppArmor profiles (5.2, 5.22: nothing opts out),
+dropped capabilities the services never use (5.4), ports bound to an explicit address (5.14), a
+user-defined network (5.30), json-file log rotation, and a health check that `pulumi up` waits on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.spec import ROLE_LABEL, ServiceSpec
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+RESTART_POLICY = "on-failure"
+MAX_RESTARTS = 5
+LOG_OPTIONS = {"max-size": "50m", "max-file": "5"}
+SECURITY_OPTIONS = ("no-new-privileges:true",)
+# Raw sockets, device nodes and audit writes: none of the services uses them.
+DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD", "AUDIT_WRITE")
+
+
+@dataclass
+class ServiceArgs:
+    spec: ServiceSpec
+    provider: docker.Provider
+    network: docker.Network
+    volumes: Mapping[str, docker.Volume]
+    # Containers this one needs healthy first; they were created with wait=True, so being created means healthy.
+    depends_on: Sequence[docker.Container] = ()
+
+
+def container_env(spec: ServiceSpec) -> pulumi.Output[list[str]]:
+    """KEY=VALUE list; marked secret as a whole as soon as one value is a secret."""
+    names = sorted(spec.env) + sorted(spec.secret_env)
+    values = [spec.env[name] for name in sorted(spec.env)] + [
+        spec.secret_env[name] for name in sorted(spec.secret_env)
+    ]
+    env = pulumi.Output.all(*values).apply(
+        lambda resolved: [f"{n}={v}" for n, v in zip(names, resolved, strict=True)]
+    )
+    return pulumi.Output.secret(env) if spec.secret_env else env
+
+
+class Service(pulumi.ComponentResource):
+    image: docker.RemoteImage
+    container: docker.Container
+
+    def __init__(self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("milvus:platform:Service", name, None, opts)
+        spec = args.spec
+        child = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        build = None
+        if spec.build is not None:
+            build = docker.RemoteImageBuildArgs(
+                context=os.path.join(REPO_ROOT, spec.build.context),
+                dockerfile=spec.build.dockerfile,
+                build_args=dict(spec.build.args),
+            )
+        # Images have no dependencies on each other, so Pulumi pulls them in parallel; kept on the host
+        # so a `pulumi destroy` or a replace never has to pull again.
+        self.image = docker.RemoteImage(spec.key, name=spec.image, keep_locally=True, build=build, opts=child)
+
+        hc = spec.healthcheck
+        self.container = docker.Container(
+            spec.key,
+            name=spec.container_name,
+            image=spec.image,
+            command=list(spec.command) or None,
+            entrypoints=list(spec.entrypoint) or None,
+            envs=container_env(spec),
+            labels=[
+                docker.ContainerLabelArgs(label=ROLE_LABEL, value=spec.key),
+                docker.ContainerLabelArgs(label="milvus-platform.stack", value=pulumi.get_stack()),
+            ],
+            memory=spec.memory_mb,
+            memory_swap=spec.memory_mb,  # equal to memory: no swap on top of the limit
+            cpu_shares=spec.cpu_shares,
+            restart=RESTART_POLICY,
+            max_retry_count=MAX_RESTARTS,
+            log_driver="json-file",
+            log_opts=LOG_OPTIONS,
+            security_opts=list(SECURITY_OPTIONS),
+            capabilities=docker.ContainerCapabilitiesArgs(drops=list(DROPPED_CAPABILITIES)),
+            read_only=spec.read_only_root,
+            tmpfs=dict(spec.tmpfs) or None,
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=list(hc.test),
+                interval=hc.interval,
+                timeout=hc.timeout,
+                retries=hc.retries,
+                start_period=hc.start_period,
+                start_interval=hc.start_interval,
+            ),
+            wait=True,
+            wait_timeout=spec.wait_timeout_s,
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.network.name, aliases=[spec.key])
+            ],
+            ports=[
+                docker.ContainerPortArgs(
+                    internal=p.internal, external=p.external, ip=p.address, protocol="tcp"
+                )
+                for p in spec.ports
+            ]
+            or None,
+            volumes=[
+                docker.ContainerVolumeArgs(
+                    volume_name=args.volumes[v.volume].name,
+                    container_path=v.container_path,
+                    read_only=v.read_only,
+                )
+                for v in spec.volumes
+            ]
+            or None,
+            uploads=[docker.ContainerUploadArgs(file=f.path, content=f.content) for f in spec.files] or None,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[self.image, *args.depends_on])
+            ),
+        )
+        self.register_outputs({"container": self.container.name, "image": self.image.name})

@@ -1,0 +1,227 @@
+"""What runs on the Docker host: one pure function per service, returning a `ServiceSpec`.
+
+Each function holds only what is particular to its service (command, env, health check, ports); the
+hardening every container shares lives in `components/service.py`. Facts about the images come from
+the upstream projects and are recorded in ../shared/reference/milvus-stack.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.backup import BACKUP_CONFIG_PATH, BackupYamlSettings, render_backup_yaml
+from components.config import PlatformConfig
+from components.spec import ConfigFile, HealthCheck, PublishedPort, ServiceSpec, VolumeMount
+
+# Container names double as host names on the platform's network.
+ETCD_HOST = "milvus-etcd"
+MINIO_HOST = "milvus-minio"
+MILVUS_HOST = "milvus-standalone"
+ATTU_HOST = "milvus-attu"
+BACKUP_HOST = "milvus-backup"
+
+ETCD_PORT = 2379
+MINIO_API_PORT = 9000
+MINIO_CONSOLE_PORT = 9001
+MILVUS_GRPC_PORT = 19530
+MILVUS_HTTP_PORT = 9091
+ATTU_PORT = 3000
+BACKUP_API_PORT = 8080
+
+MILVUS_ROOT_USER = "root"
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The platform's credentials; passwords are Pulumi secrets (plain strings only in unit tests)."""
+
+    minio_user: str
+    minio_password: pulumi.Input[str]
+    milvus_password: pulumi.Input[str]
+
+
+def etcd(config: PlatformConfig) -> ServiceSpec:
+    return ServiceSpec(
+        key="etcd",
+        container_name=ETCD_HOST,
+        image=config.images.etcd,
+        memory_mb=config.memory.etcd,
+        command=(
+            "etcd",
+            f"-advertise-client-urls=http://{ETCD_HOST}:{ETCD_PORT}",
+            "-listen-client-urls",
+            f"http://0.0.0.0:{ETCD_PORT}",
+            "--data-dir",
+            "/etcd",
+        ),
+        env={
+            # Without compaction and a quota etcd eventually fails with "mvcc: database space exceeded".
+            "ETCD_AUTO_COMPACTION_MODE": "revision",
+            "ETCD_AUTO_COMPACTION_RETENTION": "1000",
+            "ETCD_QUOTA_BACKEND_BYTES": str(4 * 1024**3),
+            "ETCD_SNAPSHOT_COUNT": "50000",
+            "ETCD_HEARTBEAT_INTERVAL": "500",
+            "ETCD_ELECTION_TIMEOUT": "2500",
+        },
+        # The image is distroless (no shell, no curl): etcdctl is the one probe it ships.
+        healthcheck=HealthCheck(
+            test=("CMD", "etcdctl", "endpoint", "health"), timeout="5s", start_period="20s"
+        ),
+        volumes=(VolumeMount("etcd-data", "/etcd"),),
+        # etcd writes nothing outside its data directory.
+        read_only_root=True,
+    )
+
+
+def minio(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
+    return ServiceSpec(
+        key="minio",
+        container_name=MINIO_HOST,
+        image=config.images.minio,
+        memory_mb=config.memory.minio,
+        command=("minio", "server", "/minio_data", "--console-address", f":{MINIO_CONSOLE_PORT}"),
+        env={"MINIO_ROOT_USER": credentials.minio_user, "MINIO_SITE_REGION": config.minio.region},
+        secret_env={"MINIO_ROOT_PASSWORD": credentials.minio_password},
+        # The image has no curl since late 2023 but ships mc, whose built-in `local` alias is
+        # http://localhost:9000; `mc ready` polls the unauthenticated cluster health endpoint and retries
+        # forever, so the check's timeout is what ends a failing probe.
+        healthcheck=HealthCheck(test=("CMD", "mc", "ready", "local"), timeout="10s", start_period="20s"),
+        ports=(
+            PublishedPort(MINIO_API_PORT, config.ports.minioApi, config.publish_address),
+            PublishedPort(MINIO_CONSOLE_PORT, config.ports.minioConsole, config.management_address),
+        ),
+        volumes=(VolumeMount("minio-data", "/minio_data"),),
+    )
+
+
+def milvus(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
+    auth = config.milvus.auth_enabled
+    secret_env: dict[str, pulumi.Input[str]] = {"MINIO_SECRET_ACCESS_KEY": credentials.minio_password}
+    if auth:
+        # Read once, when the first start creates `root` in etcd (Milvus >= 2.4.7); later changes of this
+        # value do not change the stored password (rotate with MilvusClient.update_password).
+        secret_env["COMMON_SECURITY_DEFAULTROOTPASSWORD"] = credentials.milvus_password
+    return ServiceSpec(
+        key="milvus",
+        container_name=MILVUS_HOST,
+        image=config.images.milvus,
+        memory_mb=config.memory.milvus,
+        command=("milvus", "run", "standalone"),
+        env={
+            # Milvus maps an env var to the config key with the same letters (`_` and `.` dropped).
+            "ETCD_ENDPOINTS": f"{ETCD_HOST}:{ETCD_PORT}",
+            "MINIO_ADDRESS": f"{MINIO_HOST}:{MINIO_API_PORT}",
+            "MINIO_REGION": config.minio.region,
+            "MINIO_BUCKET_NAME": config.minio.bucket,
+            "MINIO_ROOT_PATH": config.minio.root_path,
+            # The same credentials MinIO has (the lab's deployment left Milvus on minioadmin).
+            "MINIO_ACCESS_KEY_ID": credentials.minio_user,
+            "COMMON_SECURITY_AUTHORIZATIONENABLED": "true" if auth else "false",
+        },
+        secret_env=secret_env,
+        # The image is Ubuntu-based and ships curl; timings are upstream's.
+        healthcheck=HealthCheck(
+            test=("CMD", "curl", "-fsS", "-o", "/dev/null", f"http://localhost:{MILVUS_HTTP_PORT}/healthz"),
+            interval="30s",
+            timeout="20s",
+            retries=3,
+            start_period="90s",
+        ),
+        ports=(
+            PublishedPort(MILVUS_GRPC_PORT, config.ports.milvusGrpc, config.publish_address),
+            # Health, metrics and management: operators only.
+            PublishedPort(MILVUS_HTTP_PORT, config.ports.milvusHttp, config.management_address),
+        ),
+        volumes=(VolumeMount("milvus-data", "/var/lib/milvus"),),
+        depends_on=("etcd", "minio"),
+        cpu_shares=2048,
+        wait_timeout_s=600,
+    )
+
+
+def attu(config: PlatformConfig) -> ServiceSpec:
+    probe = (
+        f"fetch('http://127.0.0.1:{ATTU_PORT}/api/v1/healthy')"
+        ".then(r => process.exit(r.ok ? 0 : 1)).catch(() => process.exit(1))"
+    )
+    return ServiceSpec(
+        key="attu",
+        container_name=ATTU_HOST,
+        image=config.images.attu,
+        memory_mb=config.memory.attu,
+        # Resolved inside Attu's container, so it names the Milvus container, never localhost.
+        env={"MILVUS_URL": f"{MILVUS_HOST}:{MILVUS_GRPC_PORT}"},
+        # node:22-slim has neither curl nor wget; Node 22's built-in fetch is the probe.
+        healthcheck=HealthCheck(test=("CMD", "node", "-e", probe), timeout="5s", start_period="20s"),
+        # Attu has no login of its own: it is reachable only where publishAddress says.
+        ports=(PublishedPort(ATTU_PORT, config.ports.attu, config.publish_address),),
+        depends_on=("milvus",),
+    )
+
+
+def backup_yaml_settings(config: PlatformConfig) -> BackupYamlSettings:
+    return BackupYamlSettings(
+        milvus_host=MILVUS_HOST,
+        milvus_port=MILVUS_GRPC_PORT,
+        milvus_http_port=MILVUS_HTTP_PORT,
+        auth_enabled=config.milvus.auth_enabled,
+        minio_host=MINIO_HOST,
+        minio_port=MINIO_API_PORT,
+        bucket=config.minio.bucket,
+        root_path=config.minio.root_path,
+        backup_bucket=config.minio.backup_bucket,
+        backup_root_path=config.minio.backup_root_path,
+    )
+
+
+def backup_credentials_env(
+    config: PlatformConfig, credentials: Credentials
+) -> tuple[dict[str, str], dict[str, pulumi.Input[str]]]:
+    """milvus-backup takes credentials from env (which wins over backup.yaml), so the file holds none."""
+    env = {"MINIO_ACCESS_KEY": credentials.minio_user}
+    secret_env: dict[str, pulumi.Input[str]] = {"MINIO_SECRET_KEY": credentials.minio_password}
+    if config.milvus.auth_enabled:
+        env["MILVUS_USER"] = MILVUS_ROOT_USER
+        secret_env["MILVUS_PASSWORD"] = credentials.milvus_password
+    return env, secret_env
+
+
+def backup(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
+    env, secret_env = backup_credentials_env(config, credentials)
+    return ServiceSpec(
+        key="backup",
+        container_name=BACKUP_HOST,
+        image=config.images.backup,
+        memory_mb=config.memory.backup,
+        # The image's entrypoint is `/app/milvus-backup server`: its REST API on 8080, never published.
+        env=env,
+        secret_env=secret_env,
+        files=(ConfigFile(BACKUP_CONFIG_PATH, render_backup_yaml(backup_yaml_settings(config))),),
+        # Alpine-based with curl.
+        healthcheck=HealthCheck(
+            test=(
+                "CMD",
+                "curl",
+                "-fsS",
+                "-o",
+                "/dev/null",
+                f"http://127.0.0.1:{BACKUP_API_PORT}/api/v1/hello",
+            ),
+            timeout="5s",
+            start_period="10s",
+        ),
+        depends_on=("milvus", "minio"),
+    )
+
+
+def platform_services(config: PlatformConfig, credentials: Credentials) -> tuple[ServiceSpec, ...]:
+    """Every service, dependencies before dependents."""
+    return (
+        etcd(config),
+        minio(config, credentials),
+        milvus(config, credentials),
+        attu(config),
+        backup(config, credentials),
+    )

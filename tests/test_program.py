@@ -1,0 +1,298 @@
+"""The real __main__.py under Pulumi's mocks, for every stack: the declared graph, hardening, wiring, secrets."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+import yaml
+
+from components.backup import BACKUP_CONFIG_PATH
+from components.config import ConfigError
+from components.spec import ROLE_LABEL
+from tools.pulumi_mocks import Declared, Program, ProgramFailed, run_program
+
+CONTAINER = "docker:index/container:Container"
+IMAGE = "docker:index/remoteImage:RemoteImage"
+VOLUME = "docker:index/volume:Volume"
+NETWORK = "docker:index/network:Network"
+SERVICE = "milvus:platform:Service"
+PLATFORM = "milvus:platform:MilvusPlatform"
+DOCKER_PROVIDER = "pulumi:providers:docker"
+
+CONTAINER_NAMES = {
+    "etcd": "milvus-etcd",
+    "minio": "milvus-minio",
+    "milvus": "milvus-standalone",
+    "attu": "milvus-attu",
+    "backup": "milvus-backup",
+}
+DOCKER_STACKS = ["local", "dev"]
+
+
+@pytest.fixture(scope="module", params=DOCKER_STACKS)
+def program(request: pytest.FixtureRequest) -> Program:
+    return run_program(request.param)
+
+
+def env(container: Declared) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in container.inputs["envs"])
+
+
+def role(container: Declared) -> str:
+    return next(label["value"] for label in container.inputs["labels"] if label["label"] == ROLE_LABEL)
+
+
+def containers(program: Program) -> dict[str, Declared]:
+    return {c.name: c for c in program.of_type(CONTAINER)}
+
+
+def test_declares_the_platform_once(program: Program) -> None:
+    counts = Counter(r.type for r in program.resources)
+    assert counts[CONTAINER] == counts[IMAGE] == counts[SERVICE] == 5
+    assert counts[NETWORK] == 1 and counts[VOLUME] == 3 and counts[PLATFORM] == 1
+    assert counts[DOCKER_PROVIDER] == 1
+    assert counts["random:index/randomPassword:RandomPassword"] == 2
+    assert {c.inputs["name"] for c in program.of_type(CONTAINER)} == set(CONTAINER_NAMES.values())
+    for name, container in containers(program).items():
+        assert container.inputs["name"] == CONTAINER_NAMES[name] and role(container) == name
+
+
+def test_every_docker_resource_uses_the_one_provider_and_is_parented(program: Program) -> None:
+    provider = program.of_type(DOCKER_PROVIDER)[0]
+    platform = program.of_type(PLATFORM)[0]
+    for resource in program.resources:
+        if resource.type.startswith("docker:"):
+            assert resource.provider.startswith(provider.urn + "::"), resource.urn
+        if resource.type in (CONTAINER, IMAGE):
+            assert program.by_urn(resource.parent).type == SERVICE
+            assert program.by_urn(resource.parent).name == resource.name
+        if resource.type in (SERVICE, NETWORK, VOLUME):
+            assert resource.parent == platform.urn, resource.urn
+
+
+@pytest.mark.parametrize("name", list(CONTAINER_NAMES))
+def test_every_container_has_the_shared_hardening(program: Program, name: str) -> None:
+    c = containers(program)[name].inputs
+    assert c["memory"] >= 256 and c["memorySwap"] == c["memory"]
+    assert c["cpuShares"] >= 512
+    assert c["restart"] == "on-failure" and 1 <= c["maxRetryCount"] <= 5
+    assert c["logDriver"] == "json-file" and c["logOpts"] == {"max-size": "50m", "max-file": "5"}
+    assert c["securityOpts"] == ["no-new-privileges:true"]
+    assert "NET_RAW" in c["capabilities"]["drops"] and not c["capabilities"].get("adds")
+    for absent in (
+        "privileged",
+        "networkMode",
+        "pidMode",
+        "ipcMode",
+        "usernsMode",
+        "devices",
+        "mounts",
+        "user",
+    ):
+        assert not c.get(absent), absent
+    assert c["networksAdvanced"] == [{"name": "milvus-platform", "aliases": [name]}]
+    assert c["healthcheck"]["tests"][0] == "CMD" and c["healthcheck"]["retries"] >= 1
+    assert c["wait"] is True and c["waitTimeout"] >= 60
+    assert ":" in c["image"] and not c["image"].endswith(":latest")
+    for port in c.get("ports") or []:
+        assert port["ip"] and not ipaddress.ip_address(port["ip"]).is_unspecified
+        assert port["external"] >= 1024 and port["protocol"] == "tcp"
+
+
+def test_images_are_pulled_in_parallel_and_kept(program: Program) -> None:
+    images = {i.name: i for i in program.of_type(IMAGE)}
+    for name, container in containers(program).items():
+        image = images[name]
+        assert image.inputs["name"] == container.inputs["image"] and image.inputs["keepLocally"] is True
+        assert image.urn in container.dependencies
+        assert not image.dependencies  # nothing orders the pulls
+
+
+def test_health_checks_use_binaries_the_images_contain(program: Program) -> None:
+    tests = {name: c.inputs["healthcheck"]["tests"] for name, c in containers(program).items()}
+    assert tests["etcd"] == ["CMD", "etcdctl", "endpoint", "health"]  # distroless: no shell, no curl
+    assert tests["minio"] == ["CMD", "mc", "ready", "local"]  # no curl since late 2023
+    assert tests["milvus"][:2] == ["CMD", "curl"] and tests["milvus"][-1] == "http://localhost:9091/healthz"
+    assert tests["attu"][:3] == ["CMD", "node", "-e"] and "/api/v1/healthy" in tests["attu"][3]
+    assert tests["backup"][:2] == ["CMD", "curl"] and tests["backup"][-1].endswith(":8080/api/v1/hello")
+
+
+def published(program: Program) -> dict[str, set[tuple[int, int, str]]]:
+    return {
+        name: {(p["internal"], p["external"], p["ip"]) for p in c.inputs.get("ports") or []}
+        for name, c in containers(program).items()
+    }
+
+
+def test_only_the_ports_each_role_needs_on_the_right_address(program: Program) -> None:
+    publish = program.config.values.get("milvus-platform:publishAddress", "127.0.0.1")
+    ports = published(program)
+    assert ports["etcd"] == set() and ports["backup"] == set()
+    assert ports["milvus"] == {(19530, 19530, publish), (9091, 9091, "127.0.0.1")}
+    assert ports["minio"] == {(9000, 9000, publish), (9001, 9001, "127.0.0.1")}
+    assert ports["attu"] == {(3000, 8000, publish)}
+
+
+def test_start_order_comes_from_health(program: Program) -> None:
+    by_name = containers(program)
+    needs = {
+        name: {program.by_urn(u).name for u in c.dependencies if program.by_urn(u).type == CONTAINER}
+        for name, c in by_name.items()
+    }
+    assert needs == {
+        "etcd": set(),
+        "minio": set(),
+        "milvus": {"etcd", "minio"},
+        "attu": {"milvus"},
+        "backup": {"milvus", "minio"},
+    }
+    assert all(c.inputs["wait"] for c in by_name.values())
+
+
+def test_milvus_is_wired_to_etcd_and_minio_with_minios_credentials(program: Program) -> None:
+    by_name = containers(program)
+    minio, milvus = env(by_name["minio"]), env(by_name["milvus"])
+    assert minio["MINIO_ROOT_USER"] == milvus["MINIO_ACCESS_KEY_ID"] != "minioadmin"
+    assert minio["MINIO_ROOT_PASSWORD"] == milvus["MINIO_SECRET_ACCESS_KEY"]
+    assert len(minio["MINIO_ROOT_PASSWORD"]) >= 8 and "MINIO_ACCESS_KEY" not in minio
+    assert milvus["ETCD_ENDPOINTS"] == "milvus-etcd:2379" and milvus["MINIO_ADDRESS"] == "milvus-minio:9000"
+    assert (milvus["MINIO_BUCKET_NAME"], milvus["MINIO_ROOT_PATH"]) == ("a-bucket", "files")
+    assert milvus["COMMON_SECURITY_AUTHORIZATIONENABLED"] == "true"
+    assert milvus["COMMON_SECURITY_DEFAULTROOTPASSWORD"] == program.outputs["milvusPassword"] != "Milvus"
+    assert by_name["milvus"].inputs["command"] == ["milvus", "run", "standalone"]
+    assert "seccomp" not in str(by_name["milvus"].inputs["securityOpts"])
+
+
+def test_etcd_runs_upstreams_command_with_compaction_and_quota(program: Program) -> None:
+    etcd = containers(program)["etcd"]
+    assert etcd.inputs["command"][0] == "etcd" and "--data-dir" in etcd.inputs["command"]
+    assert env(etcd)["ETCD_AUTO_COMPACTION_MODE"] == "revision"
+    assert env(etcd)["ETCD_QUOTA_BACKEND_BYTES"] == str(4 * 1024**3)
+    assert etcd.inputs["readOnly"] is True
+
+
+def test_attu_reaches_milvus_by_container_name(program: Program) -> None:
+    assert env(containers(program)["attu"])["MILVUS_URL"] == "milvus-standalone:19530"
+
+
+def test_backup_server_reads_a_rendered_config_and_credentials_from_env(program: Program) -> None:
+    backup = containers(program)["backup"]
+    uploads = {u["file"]: u["content"] for u in backup.inputs["uploads"]}
+    assert set(uploads) == {BACKUP_CONFIG_PATH} == {"/app/configs/backup.yaml"}
+    rendered = yaml.safe_load(uploads[BACKUP_CONFIG_PATH])
+    assert rendered["milvus"]["address"] == "milvus-standalone" and rendered["milvus"]["port"] == 19530
+    assert rendered["minio"]["address"] == "milvus-minio" and rendered["minio"]["port"] == 9000
+    assert (rendered["minio"]["bucketName"], rendered["minio"]["rootPath"]) == ("a-bucket", "files")
+    assert rendered["milvus"]["authorizationEnabled"] is True
+    values = env(backup)
+    assert values["MILVUS_USER"] == "root" and values["MILVUS_PASSWORD"] == program.outputs["milvusPassword"]
+    assert values["MINIO_ACCESS_KEY"] == program.outputs["minioRootUser"]
+    assert values["MINIO_SECRET_KEY"] == program.outputs["minioRootPassword"]
+    assert not backup.inputs.get("entrypoints")  # the image's `/app/milvus-backup server`
+
+
+def test_data_volumes_are_protected_and_outlive_their_containers(program: Program) -> None:
+    volumes = {v.name: v for v in program.of_type(VOLUME)}
+    assert set(volumes) == {"etcd-data", "minio-data", "milvus-data"}
+    for volume in volumes.values():
+        assert volume.protect and volume.retain_on_delete
+        assert not volume.dependencies  # a container change can never replace a volume
+    mounts = {
+        name: [v["volumeName"] for v in c.inputs.get("volumes") or []]
+        for name, c in containers(program).items()
+    }
+    assert mounts["etcd"] == ["milvus-etcd-data"] and mounts["minio"] == ["milvus-minio-data"]
+    assert mounts["milvus"] == ["milvus-data"]
+
+
+def test_throwaway_stacks_can_unprotect_data() -> None:
+    program = run_program("local", overrides={"protectData": "false"})
+    assert not any(v.protect or v.retain_on_delete for v in program.of_type(VOLUME))
+
+
+def secrets_of(program: Program) -> set[str]:
+    values = set(program.config.placeholders.values())
+    values |= {program.outputs["minioRootPassword"], program.outputs["milvusPassword"]}
+    return values
+
+
+def test_no_secret_in_any_plaintext_input_or_output(program: Program) -> None:
+    secrets = secrets_of(program)
+    leaks = [(where, s) for where, s in program.plaintext_strings() if any(secret in s for secret in secrets)]
+    assert leaks == []
+    assert {"minioRootPassword", "milvusPassword"} <= program.secret_outputs
+    for container in program.of_type(CONTAINER):
+        if container.name in ("minio", "milvus", "backup"):
+            assert "envs" in container.secret_input_names()
+
+
+def test_given_passwords_stay_secret_end_to_end() -> None:
+    program = run_program(
+        "dev",
+        overrides={"minio": {"rootPassword": {"secure": "x"}}, "milvus": {"rootPassword": {"secure": "y"}}},
+    )
+    given = set(program.config.placeholders.values())
+    assert len(given) == 2 and not program.of_type("random:index/randomPassword:RandomPassword")
+    assert {program.outputs["minioRootPassword"], program.outputs["milvusPassword"]} == given
+    assert [s for _, s in program.plaintext_strings() if s in given] == []
+
+
+def test_outputs(program: Program) -> None:
+    outputs = program.outputs
+    assert outputs["milvusUri"].endswith(":19530") and outputs["attuUrl"].endswith(":8000")
+    assert outputs["minioApiUrl"].endswith(":9000") and outputs["minioConsoleUrl"] == "http://127.0.0.1:9001"
+    assert outputs["milvusHealthUrl"] == "http://127.0.0.1:9091/healthz"
+    assert outputs["backupApiUrl"] == "http://milvus-backup:8080/api/v1"
+    assert outputs["milvusUser"] == "root"
+
+
+def test_auth_off_exports_no_milvus_credentials_and_backup_sends_none() -> None:
+    program = run_program("local", overrides={"milvus": {"authEnabled": False}})
+    assert "milvusPassword" not in program.outputs and "milvusUser" not in program.outputs
+    backup = env(containers(program)["backup"])
+    assert "MILVUS_PASSWORD" not in backup and "MILVUS_USER" not in backup
+    assert env(containers(program)["milvus"])["COMMON_SECURITY_AUTHORIZATIONENABLED"] == "false"
+
+
+def test_the_ssh_target_talks_to_the_configured_host() -> None:
+    program = run_program("dev")
+    provider = program.of_type(DOCKER_PROVIDER)[0]
+    assert provider.inputs["host"] == "ssh://deploy@10.25.20.19"
+    assert json.loads(provider.inputs["sshOpts"]) == [
+        "-o",
+        "BatchMode=yes",
+    ]  # providers get JSON-encoded config
+    local = run_program("local").of_type(DOCKER_PROVIDER)[0]
+    assert "host" not in local.inputs  # DOCKER_HOST or the default socket
+
+
+def wire(program: Program) -> dict[str, Any]:
+    return {r.urn: (r.wire, sorted(r.dependencies), r.parent, r.provider) for r in program.resources}
+
+
+@pytest.mark.parametrize("stack", DOCKER_STACKS)
+def test_two_runs_declare_identical_inputs(stack: str) -> None:
+    assert wire(run_program(stack)) == wire(run_program(stack))
+
+
+def test_a_version_bump_changes_only_that_services_image_and_container() -> None:
+    before = wire(run_program("local"))
+    after = wire(run_program("local", overrides={"versions": {"attu": "zilliz/attu:v2.5.12"}}))
+    changed = {
+        urn.rsplit("::", 1)[1] + " " + urn.split("::")[2].rsplit("$", 1)[1]
+        for urn in before
+        if before[urn] != after[urn]
+    }
+    assert changed == {f"attu {IMAGE}", f"attu {CONTAINER}"}
+
+
+def test_bad_config_stops_the_program_before_any_resource() -> None:
+    with pytest.raises(ProgramFailed) as failed:
+        run_program("local", overrides={"memoryMb": {"milvus": 1024}})
+    assert isinstance(failed.value.cause, ConfigError)
+    assert "memoryMb.milvus" in str(failed.value.cause)
+    assert failed.value.declared == []
