@@ -1,0 +1,136 @@
+"""Every rule of the pack in one list, and `evaluate`: the pack run in this process, as its server would.
+
+`evaluate` is what tests compare the gRPC verdicts against; it is also a quick way for tools to check
+resources without starting the pack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi_policy import (
+    Policy,
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from policies import container_rules, credential_rules, role_rules, stack_rules, vm_rules
+from policies.analyzer_client import (
+    PlannedResource,
+    PolicySchema,
+    Violation,
+    encode_properties,
+    normalize_config,
+)
+from policies.common import PACK_NAME, RULE_INFO
+
+POLICIES: list[Policy] = [
+    *container_rules.POLICIES,
+    *role_rules.POLICIES,
+    *credential_rules.POLICIES,
+    *vm_rules.POLICIES,
+    *stack_rules.POLICIES,
+]
+
+DESCRIPTION = (
+    "CIS Docker Benchmark v1.6 and platform rules for the Milvus platform: container hardening, "
+    "credentials, published ports per role, the Proxmox VM, memory budget, data protection and backups."
+)
+
+__all__ = ["DESCRIPTION", "PACK_NAME", "POLICIES", "RULE_INFO", "evaluate", "schemas"]
+
+
+def schemas() -> dict[str, PolicySchema]:
+    """Each rule's default level and config properties, as GetAnalyzerInfo reports them."""
+    result = {}
+    for policy in POLICIES:
+        assert policy.enforcement_level is not None and policy.config_schema is not None
+        result[policy.name] = PolicySchema(
+            policy.enforcement_level.value, dict(policy.config_schema.properties)
+        )
+    return result
+
+
+def _props(resource: PlannedResource) -> Any:
+    """The properties the way the server sees them: marshalled, unmarshalled, behind the unknown proxy."""
+    message = struct_pb2.Struct()
+    message.update(encode_properties(resource.properties))
+    return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(message)))
+
+
+def _options(resource: PlannedResource) -> PolicyResourceOptions:
+    options = resource.options
+    return PolicyResourceOptions(
+        bool(options.get("protect", False)),
+        list(options.get("ignoreChanges", [])),
+        options.get("deleteBeforeReplace"),
+        list(options.get("aliases", [])),
+        PolicyCustomTimeouts(0, 0, 0),
+        list(options.get("additionalSecretOutputs", [])),
+        resource.parent,
+    )
+
+
+def _provider(resource: PlannedResource) -> PolicyProviderResource | None:
+    if resource.provider is None:
+        return None
+    p = resource.provider
+    return PolicyProviderResource(p.type, _props(p), p.urn, p.name)
+
+
+def evaluate(
+    resources: Sequence[PlannedResource], config: Mapping[str, Any] | None = None
+) -> list[Violation]:
+    """Run every rule in this process, with the same config handling and messages as the gRPC path."""
+    settings = normalize_config(config, schemas())
+    names = {r.urn: r.name for r in resources}
+    violations: list[Violation] = []
+
+    def reporter(policy: Policy, level: str, default_urn: str) -> Any:
+        def report(message: str, urn: str | None = None) -> None:
+            target = urn or default_urn
+            violations.append(Violation(policy.name, level, target, names.get(target, ""), message))
+
+        return report
+
+    for policy in POLICIES:
+        level, properties = settings[policy.name]
+        level = "mandatory" if level == "remediate" else level  # what the server reports for it
+        if level == "disabled" or not isinstance(policy, ResourceValidationPolicy):
+            continue
+        for r in resources:
+            args = ResourceValidationArgs(
+                r.type, _props(r), r.urn, r.name, _options(r), _provider(r), dict(properties)
+            )
+            policy.validate(args, reporter(policy, level, r.urn))
+
+    stack = {
+        r.urn: PolicyResource(r.type, _props(r), r.urn, r.name, _options(r), _provider(r), None, [], {})
+        for r in resources
+    }
+    for r in resources:
+        node = stack[r.urn]
+        node.parent = stack.get(r.parent) if r.parent else None
+        node.dependencies = [stack[d] for d in r.dependencies if d in stack]
+        node.property_dependencies = {
+            key: [stack[d] for d in urns if d in stack] for key, urns in r.property_dependencies.items()
+        }
+    for policy in POLICIES:
+        level, properties = settings[policy.name]
+        level = "mandatory" if level == "remediate" else level
+        if level == "disabled" or not isinstance(policy, StackValidationPolicy):
+            continue
+        policy.validate(
+            StackValidationArgs(list(stack.values()), dict(properties)), reporter(policy, level, "")
+        )
+    return violations

@@ -1,0 +1,431 @@
+"""The shared machinery of the pack: plain views of resources, unknown values, exemptions, rule declaration.
+
+Every rule is a plain function over a `Resource` (or the list of them, for stack rules) that yields
+violation messages. `resource_rule` / `stack_rule` turn it into a pulumi_policy policy that
+- looks only at the resource types the rule names,
+- sees properties with values unknown during preview replaced by `UNKNOWN` (pulumi_policy would raise
+  `UnknownValueError` on access and turn the whole rule into a "can't run during preview" note), so a
+  rule judges what is known and never counts an unknown as a violation,
+- skips resources exempted in the rule's config (`exemptions: [{resource, reason}]`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyComplianceFramework,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Secret,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+PACK_NAME = "milvus-platform-baseline"
+
+CONTAINER = "docker:index/container:Container"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+VOLUME = "docker:index/volume:Volume"
+NETWORK = "docker:index/network:Network"
+VM = "proxmoxve:index/vmLegacy:VmLegacy"
+VM_FIREWALL_OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
+
+ROLE_LABEL = "milvus-platform.role"
+ROLES = ("etcd", "minio", "milvus", "attu", "backup", "backup-scheduler")
+
+# The sentinel strings the engine sends for values not known until the update runs.
+_UNKNOWN_SENTINELS = frozenset(
+    {
+        UNKNOWN_BOOLEAN_VALUE,
+        UNKNOWN_NUMBER_VALUE,
+        UNKNOWN_STRING_VALUE,
+        UNKNOWN_ARRAY_VALUE,
+        UNKNOWN_ASSET_VALUE,
+        UNKNOWN_ARCHIVE_VALUE,
+        UNKNOWN_OBJECT_VALUE,
+    }
+)
+
+
+class _Unknown:
+    """A value Pulumi cannot know during preview (a generated password, a VM's address)."""
+
+    _instance: _Unknown | None = None
+
+    def __new__(cls) -> _Unknown:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+    def __bool__(self) -> bool:
+        # Truthiness of an unknown is a bug waiting to happen: make rules ask `is UNKNOWN` explicitly.
+        raise TypeError("an unknown value has no truth value; test `value is UNKNOWN` first")
+
+
+UNKNOWN: Any = _Unknown()
+
+
+def plain(value: Any) -> Any:
+    """Properties as plain dicts/lists, with every unknown replaced by `UNKNOWN` (works on the proxies
+    pulumi_policy hands to rules and on plain data alike)."""
+    if isinstance(value, str):
+        return UNKNOWN if value in _UNKNOWN_SENTINELS else value
+    if isinstance(value, Secret):
+        return plain(value.value)
+    if isinstance(value, Mapping):
+        result: dict[str, Any] = {}
+        for key in value:
+            try:
+                item = value[key]
+            except UnknownValueError:
+                item = UNKNOWN
+            result[key] = plain(item)
+        return result
+    if isinstance(value, Sequence):
+        items: list[Any] = []
+        for index in range(len(value)):
+            try:
+                item = value[index]
+            except UnknownValueError:
+                item = UNKNOWN
+            items.append(plain(item))
+        return items
+    return value
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What a rule sees of one resource: plain properties, its protect option, and its graph edges."""
+
+    type: str
+    name: str
+    urn: str
+    props: Mapping[str, Any]
+    protect: bool = False
+    parent: str | None = None
+    dependencies: tuple[str, ...] = ()  # URNs, including property dependencies
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.props.get(key, default)
+        return default if value is None else value
+
+
+# --------------------------------------------------------------------------------------------------
+# Small readers every rule family uses.
+# --------------------------------------------------------------------------------------------------
+
+
+def as_int(value: Any) -> int | None:
+    """Numbers arrive as floats through protobuf Structs; None when unset or unknown."""
+    if value is UNKNOWN or value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def known_list(value: Any) -> list[Any]:
+    """A list property, or [] when unset or unknown as a whole."""
+    return list(value) if isinstance(value, list) else []
+
+
+def image_role(image: Any) -> str | None:
+    """The role an image implies, for containers without the role label (e.g. a compose file translated)."""
+    if not isinstance(image, str):
+        return None
+    repository = image.split("@", 1)[0]
+    last = repository.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository = repository[: len(repository) - len(last)] + last.split(":", 1)[0]
+    name = repository.rsplit("/", 1)[-1]
+    return {
+        "etcd": "etcd",
+        "minio": "minio",
+        "milvus": "milvus",
+        "attu": "attu",
+        "milvus-backup": "backup",
+    }.get(name)
+
+
+def role_of(resource: Resource) -> str | None:
+    """The container's role: its `milvus-platform.role` label, else what its image implies."""
+    for label in known_list(resource.get("labels")):
+        if isinstance(label, dict) and label.get("label") == ROLE_LABEL:
+            value = label.get("value")
+            if isinstance(value, str):
+                return value
+    return image_role(resource.get("image"))
+
+
+@dataclass(frozen=True)
+class Env:
+    """A container's environment as far as it is known."""
+
+    values: Mapping[str, str]
+    complete: bool  # False when the list or some entries are unknown: a missing key may be hidden there
+
+    def missing(self, key: str) -> bool:
+        """True only when the key is known to be absent."""
+        return self.complete and key not in self.values
+
+
+def env_of(resource: Resource) -> Env:
+    raw = resource.props.get("envs")
+    if raw is UNKNOWN:
+        return Env({}, complete=False)
+    values: dict[str, str] = {}
+    complete = True
+    for entry in known_list(raw):
+        if not isinstance(entry, str):
+            complete = False
+            continue
+        key, _, value = entry.partition("=")
+        values[key] = value
+    return Env(values, complete)
+
+
+@dataclass(frozen=True)
+class Port:
+    internal: int | None
+    external: int | None
+    ip: Any  # str, None (unset) or UNKNOWN
+
+
+def ports_of(resource: Resource) -> list[Port]:
+    ports = []
+    for port in known_list(resource.get("ports")):
+        if isinstance(port, dict):
+            ports.append(Port(as_int(port.get("internal")), as_int(port.get("external")), port.get("ip")))
+    return ports
+
+
+WILDCARD_ADDRESSES = ("", "0.0.0.0", "::", "[::]")
+
+
+def is_wildcard(ip: Any) -> bool:
+    """Unset or empty means 0.0.0.0 in pulumi-docker; an unknown address is not judged."""
+    return ip is None or (isinstance(ip, str) and ip.strip() in WILDCARD_ADDRESSES)
+
+
+def describe_port(port: Port) -> str:
+    address = "0.0.0.0" if is_wildcard(port.ip) else port.ip
+    external = port.external if port.external is not None else "a random port"
+    return f"{address}:{external}->{port.internal}"
+
+
+def security_opts(resource: Resource) -> list[str]:
+    return [opt.strip() for opt in known_list(resource.get("securityOpts")) if isinstance(opt, str)]
+
+
+def display(resource: Resource) -> str:
+    """How messages name a resource: its Pulumi name, plus the container name when it differs."""
+    kind = {CONTAINER: "container", VM: "VM", VOLUME: "volume", REMOTE_IMAGE: "image"}.get(
+        resource.type, "resource"
+    )
+    other = resource.props.get("name")
+    if resource.type == CONTAINER and isinstance(other, str) and other != resource.name:
+        return f'{kind} "{resource.name}" ({other})'
+    return f'{kind} "{resource.name}"'
+
+
+# --------------------------------------------------------------------------------------------------
+# Config: every rule accepts `exemptions`; rules add their own properties.
+# --------------------------------------------------------------------------------------------------
+
+EXEMPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Resources this rule does not apply to, each with the reason (shown in reviews).",
+    "items": {
+        "type": "object",
+        "properties": {
+            "resource": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": 1},
+        },
+        "required": ["resource", "reason"],
+        "additionalProperties": False,
+    },
+}
+
+
+def exempted(config: Mapping[str, Any], resource: Resource) -> bool:
+    """Exempt by Pulumi name or, for containers, by container name; an exemption needs a reason."""
+    names = {resource.name}
+    if isinstance(resource.props.get("name"), str):
+        names.add(resource.props["name"])
+    for exemption in config.get("exemptions") or ():
+        if (
+            isinstance(exemption, Mapping)
+            and exemption.get("resource") in names
+            and isinstance(exemption.get("reason"), str)
+            and exemption["reason"].strip()
+        ):
+            return True
+    return False
+
+
+def setting(config: Mapping[str, Any], key: str, schema: Mapping[str, Mapping[str, Any]]) -> Any:
+    """A config property, or the default its schema declares."""
+    value = config.get(key)
+    return schema[key].get("default") if value is None else value
+
+
+# --------------------------------------------------------------------------------------------------
+# Declaring rules.
+# --------------------------------------------------------------------------------------------------
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+
+ResourceCheck = Callable[[Resource, Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[list[Resource], Mapping[str, Any]], Iterable[tuple[Resource | None, str]]]
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What the README table and tests need to know about a rule beyond pulumi_policy's fields."""
+
+    cis: str | None
+    types: tuple[str, ...]
+    settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+RULE_INFO: dict[str, RuleInfo] = {}
+
+
+def _schema(settings: Mapping[str, Mapping[str, Any]]) -> PolicyConfigSchema:
+    properties: dict[str, dict[str, Any]] = {"exemptions": EXEMPTIONS_SCHEMA}
+    properties.update({key: dict(value) for key, value in settings.items()})
+    return PolicyConfigSchema(properties=properties)
+
+
+def _framework(cis: str | None) -> PolicyComplianceFramework | None:
+    if cis is None:
+        return None
+    return PolicyComplianceFramework(name="CIS Docker Benchmark", version="1.6.0", reference=cis)
+
+
+def _resource_view(args: ResourceValidationArgs) -> Resource:
+    return Resource(
+        type=args.resource_type,
+        name=args.name,
+        urn=args.urn,
+        props=plain(args.props),
+        protect=bool(args.opts.protect) if args.opts is not None else False,
+        parent=args.opts.parent if args.opts is not None else None,
+    )
+
+
+def stack_view(resource: PolicyResource) -> Resource:
+    dependencies = [d.urn for d in resource.dependencies]
+    for deps in resource.property_dependencies.values():
+        dependencies.extend(d.urn for d in deps)
+    return Resource(
+        type=resource.resource_type,
+        name=resource.name,
+        urn=resource.urn,
+        props=plain(resource.props),
+        protect=bool(resource.opts.protect),
+        parent=resource.parent.urn if resource.parent is not None else resource.opts.parent,
+        dependencies=tuple(dict.fromkeys(dependencies)),
+    )
+
+
+def resource_rule(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    cis: str | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Callable[[ResourceCheck], ResourceValidationPolicy]:
+    """Declare a per-resource rule: `check(resource, config)` yields violation messages."""
+
+    def declare(check: ResourceCheck) -> ResourceValidationPolicy:
+        def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+            if args.resource_type not in types:
+                return
+            config = args.get_config() or {}
+            resource = _resource_view(args)
+            if exempted(config, resource):
+                return
+            for message in check(resource, config):
+                report_violation(message, None)
+
+        RULE_INFO[name] = RuleInfo(cis, tuple(types), dict(settings or {}))
+        return ResourceValidationPolicy(
+            name=name,
+            description=description,
+            validate=validate,
+            enforcement_level=level,
+            config_schema=_schema(settings or {}),
+            framework=_framework(cis),
+            tags=_tags(cis, level),
+        )
+
+    return declare
+
+
+def stack_rule(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    cis: str | None = None,
+    settings: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Callable[[StackCheck], StackValidationPolicy]:
+    """Declare a whole-stack rule: `check(resources, config)` yields (resource or None, message)."""
+
+    def declare(check: StackCheck) -> StackValidationPolicy:
+        def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+            config = args.get_config() or {}
+            resources = [stack_view(r) for r in args.resources]
+            for resource, message in check(resources, config):
+                if resource is not None and exempted(config, resource):
+                    continue
+                report_violation(message, resource.urn if resource is not None else None)
+
+        RULE_INFO[name] = RuleInfo(cis, tuple(types), dict(settings or {}))
+        return StackValidationPolicy(
+            name=name,
+            description=description,
+            validate=validate,
+            enforcement_level=level,
+            config_schema=_schema(settings or {}),
+            framework=_framework(cis),
+            tags=_tags(cis, level),
+        )
+
+    return declare
+
+
+def _tags(cis: str | None, level: EnforcementLevel) -> list[str]:
+    tags = ["security" if level == MANDATORY else "hygiene"]
+    if cis is not None:
+        tags.append(f"cis-docker-{cis}")
+    return tags
+
+
+def of_type(resources: Iterable[Resource], *types: str) -> Iterator[Resource]:
+    return (r for r in resources if r.type in types)
