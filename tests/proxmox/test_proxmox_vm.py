@@ -1,0 +1,327 @@
+"""`ProxmoxVm` under Pulumi's mocks: what it declares, with which options, and that no secret leaks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_proxmoxve as proxmoxve
+import pytest
+import yaml
+from pulumi.runtime import config as runtime_config
+
+from components.cloud_init import render_readiness_check, render_user_data
+from components.config import Ports
+from components.proxmox_vm import (
+    FirewallOpening,
+    ProxmoxVm,
+    ProxmoxVmArgs,
+    ProxmoxVmError,
+    firewall_openings,
+    guest_ipv4,
+    provider_settings,
+)
+from components.vm_config import VmConfig
+
+from .harness import LabMocks, RecordingMonitor, lab_vm, plain, run, walk_strings
+
+VM = "proxmoxve:index/vmLegacy:VmLegacy"
+SNIPPET = "proxmoxve:index/fileLegacy:FileLegacy"
+OPTIONS = "proxmoxve:firewall/optionsLegacy:OptionsLegacy"
+RULES = "proxmoxve:firewall/rulesLegacy:RulesLegacy"
+GATE = "command:remote:Command"
+PROVIDER = "pulumi:providers:proxmoxve"
+COMPONENT = "milvus:proxmox:ProxmoxVm"
+TOKEN = "pulumi@pve!milvus=0b1d2c3e-4f50-6172-8394-a5b6c7d8e9f0"
+PRIVATE_KEY = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nZmFrZS1rZXktZm9yLXRlc3Rz\n-----END OPENSSH PRIVATE KEY-----\n"
+)
+
+
+def declare(
+    vm: VmConfig,
+    protect: bool = True,
+    openings: tuple[FirewallOpening, ...] | None = None,
+    ssh_private_key: str | None = PRIVATE_KEY,
+    explicit_provider: bool = True,
+    mocks: LabMocks | None = None,
+) -> tuple[RecordingMonitor, dict[str, Any]]:
+    def build() -> dict[str, pulumi.Output[Any]]:
+        provider = (
+            proxmoxve.Provider(
+                "pve", endpoint="https://node07.lab:8006/", api_token=pulumi.Output.secret(TOKEN)
+            )
+            if explicit_provider
+            else None
+        )
+        host = ProxmoxVm(
+            "docker-host",
+            ProxmoxVmArgs(
+                vm=vm,
+                protect=protect,
+                openings=firewall_openings(Ports(), vm, management=True) if openings is None else openings,
+                ssh_private_key=pulumi.Output.secret(ssh_private_key) if ssh_private_key else None,
+                provider=provider,
+            ),
+        )
+        return {"ip": host.ipv4_address, "url": host.docker_host_url, "gate": host.ready.urn}
+
+    return run(build, mocks)
+
+
+@pytest.fixture(scope="module")
+def static() -> tuple[RecordingMonitor, dict[str, Any]]:
+    return declare(lab_vm())
+
+
+def test_declares_exactly_the_expected_children(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    assert sorted(r.type for r in monitor.registrations) == sorted(
+        [PROVIDER, COMPONENT, SNIPPET, VM, OPTIONS, RULES, GATE]
+    )
+    component = monitor.one(COMPONENT)
+    for child in (SNIPPET, VM, OPTIONS, RULES, GATE):
+        assert monitor.one(child).parent == component.urn, child
+
+
+def test_proxmox_children_use_the_explicit_provider(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    provider = monitor.one(PROVIDER)
+    for child in (SNIPPET, VM, OPTIONS, RULES):
+        assert monitor.one(child).provider == f"{provider.urn}::pve-id", child
+
+
+def test_snippet_carries_the_rendered_user_data(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    snippet = monitor.one(SNIPPET).inputs
+    assert snippet["contentType"] == "snippets" and snippet["datastoreId"] == "local"
+    assert snippet["nodeName"] == "node07"
+    assert snippet["sourceRaw"] == {
+        "data": render_user_data(lab_vm()),
+        "fileName": "proj-milvus01-2017-user-data.yaml",
+    }
+
+
+def test_vm_inputs(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    vm = monitor.one(VM).inputs
+    assert (vm["nodeName"], vm["vmId"], vm["name"]) == ("node07", 2017, "proj-milvus01")
+    assert vm["clone"] == {"vmId": 9024, "full": True, "datastoreId": "nvmethin01"}
+    assert vm["cpu"] == {"sockets": 2, "cores": 4, "type": "host"}
+    assert vm["memory"] == {"dedicated": 24576, "floating": 24576}
+    assert (vm["machine"], vm["bios"], vm["scsiHardware"]) == ("q35", "ovmf", "virtio-scsi-single")
+    assert vm["tpmState"]["version"] == "v2.0"
+    system, data = vm["disks"]
+    assert (system["interface"], system["size"], data["interface"], data["size"]) == (
+        "scsi0",
+        32,
+        "scsi1",
+        250,
+    )
+    for disk in (system, data):
+        assert disk["datastoreId"] == "nvmethin01" and disk["backup"] is True
+        assert disk["discard"] == "on" and disk["iothread"] is True
+    assert vm["networkDevices"] == [{"bridge": "vmbr1", "model": "virtio", "firewall": True, "vlanId": 20}]
+    assert vm["agent"]["enabled"] is True
+    assert vm["onBoot"] is True and vm["started"] is True and vm["protection"] is True
+    assert vm["tags"] == ["milvus", "proj"]
+    init = vm["initialization"]
+    assert init["userDataFileId"] == "local:snippets/proj-milvus01-2017-user-data.yaml"
+    assert init["ipConfigs"] == [{"ipv4": {"address": "10.25.20.19/24", "gateway": "10.25.20.1"}}]
+    assert init["dns"] == {"servers": ["10.25.20.1"]}
+    # Keys come from the user data; a `userAccount` would conflict with it (and could carry a password).
+    assert "userAccount" not in init
+
+
+def test_vm_is_protected_and_retained(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    vm = monitor.one(VM)
+    assert vm.protect and vm.retain_on_delete and vm.inputs["protection"] is True
+    assert monitor.one(SNIPPET).urn in vm.dependencies
+
+
+def test_throwaway_stack_can_turn_protection_off() -> None:
+    monitor, _ = declare(lab_vm(), protect=False)
+    vm = monitor.one(VM)
+    assert not vm.protect and not vm.retain_on_delete and vm.inputs["protection"] is False
+
+
+def test_firewall_default_deny_with_only_the_allowed_openings(
+    static: tuple[RecordingMonitor, dict[str, Any]],
+) -> None:
+    monitor, _ = static
+    options = monitor.one(OPTIONS).inputs
+    assert options["enabled"] is True and options["inputPolicy"] == "DROP" and options["dhcp"] is False
+    assert options["vmId"] == 2017 and options["nodeName"] == "node07"
+    rules = monitor.one(RULES).inputs["rules"]
+    assert all(r["type"] == "in" and r["action"] == "ACCEPT" and r["proto"] == "tcp" for r in rules)
+    opened = {(r["dport"], r["source"]) for r in rules}
+    clients = {"10.25.20.0/24", "10.25.30.0/24"}
+    admins = {"10.25.10.0/24"}
+    expected = {("22", s) for s in admins}
+    expected |= {(p, s) for p in ("19530", "8000", "9000") for s in clients}
+    expected |= {(p, s) for p in ("9091", "9001") for s in admins}
+    assert opened == expected
+    assert not {r["dport"] for r in rules} & {"2379", "8080"}
+    for resource in (OPTIONS, RULES):
+        assert monitor.one(VM).urn in monitor.one(resource).dependencies
+
+
+def test_gate_waits_for_the_vm_and_firewall_then_checks_docker(
+    static: tuple[RecordingMonitor, dict[str, Any]],
+) -> None:
+    monitor, outputs = static
+    gate = monitor.one(GATE)
+    for dependency in (VM, OPTIONS, RULES):
+        assert monitor.one(dependency).urn in gate.dependencies, dependency
+    assert gate.provider == ""  # pulumi-command's default provider: it needs no configuration
+    connection = plain(gate.inputs["connection"])
+    assert connection["host"] == "10.25.20.19" and connection["user"] == "deploy"
+    assert gate.inputs["create"] == render_readiness_check()
+    assert outputs["ip"] == "10.25.20.19"
+    assert outputs["url"] == "ssh://deploy@10.25.20.19"
+
+
+def test_docker_host_url_depends_on_the_gate() -> None:
+    # A docker provider built from the URL inherits its dependencies, so it waits for the gate; the
+    # address itself (static) does not, which shows the dependency comes from the gate's stdout.
+    def build() -> dict[str, pulumi.Output[Any]]:
+        host = ProxmoxVm(
+            "docker-host",
+            ProxmoxVmArgs(
+                vm=lab_vm(),
+                ssh_private_key=pulumi.Output.secret(PRIVATE_KEY),
+                provider=proxmoxve.Provider("pve"),
+            ),
+        )
+        url_deps = pulumi.Output.from_input(host.docker_host_url.resources())
+        ip_deps = pulumi.Output.from_input(host.ipv4_address.resources())
+        return {
+            "url_waits": url_deps.apply(lambda deps: host.ready in deps),
+            "ip_waits": ip_deps.apply(lambda deps: host.ready in deps),
+        }
+
+    _, outputs = run(build)
+    assert outputs == {"url_waits": True, "ip_waits": False}
+
+
+def test_no_secret_in_plaintext(static: tuple[RecordingMonitor, dict[str, Any]]) -> None:
+    monitor, _ = static
+    seen = {TOKEN: False, PRIVATE_KEY: False}
+    for registration in monitor.registrations:
+        for text, inside_secret in walk_strings(registration.wire):
+            for secret in seen:
+                if secret in text:
+                    assert inside_secret, f"{registration.name} carries a secret in plaintext"
+                    seen[secret] = True
+    assert all(seen.values()), "the secrets were never sent at all: the test would prove nothing"
+
+
+def test_dhcp_vm_uses_the_guest_agent_address() -> None:
+    vm = lab_vm(ipv4="dhcp", gateway=None)
+    monitor, outputs = declare(vm)
+    inputs = monitor.one(VM).inputs
+    assert inputs["initialization"]["ipConfigs"] == [{"ipv4": {"address": "dhcp"}}]
+    assert inputs["agent"]["waitForIp"] == {"ipv4": True}
+    assert monitor.one(OPTIONS).inputs["dhcp"] is True
+    # lo and docker0 are skipped: the NIC's address is the host.
+    assert outputs["ip"] == "10.25.20.77" and outputs["url"] == "ssh://deploy@10.25.20.77"
+    assert plain(monitor.one(GATE).inputs["connection"])["host"] == "10.25.20.77"
+
+
+def test_guest_ipv4_skips_loopback_docker_and_link_local() -> None:
+    names = ["lo", "docker0", "br-1a2b", "ens18"]
+    addresses = [
+        ["127.0.0.1", "::1"],
+        ["172.17.0.1"],
+        ["172.18.0.1"],
+        ["fe80::1", "169.254.3.4", "10.25.20.50"],
+    ]
+    assert guest_ipv4(names, addresses) == "10.25.20.50"
+    with pytest.raises(ProxmoxVmError, match="reports no IPv4 address"):
+        guest_ipv4(["lo", "ens18"], [["127.0.0.1"], ["fe80::1"]])
+
+
+@pytest.mark.parametrize("port", [2379, 8080, 22])
+def test_forbidden_ports_are_never_opened(port: int) -> None:
+    vm = lab_vm()
+    with pytest.raises(ProxmoxVmError, match=f"port {port} "):
+        declare(vm, openings=(FirewallOpening(port, vm.client_cidrs, "asked for"),))
+
+
+def test_without_key_or_agent_the_gate_cannot_log_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    with pytest.raises(ProxmoxVmError, match="SSH_AUTH_SOCK is not set"):
+        declare(lab_vm(), ssh_private_key=None)
+
+
+def test_with_an_agent_no_key_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSH_AUTH_SOCK", "/run/user/1000/ssh-agent.sock")
+    monitor, _ = declare(lab_vm(), ssh_private_key=None)
+    assert "privateKey" not in plain(monitor.one(GATE).inputs["connection"])
+
+
+def test_provider_built_from_proxmoxve_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "PROXMOX_VE_ENDPOINT",
+        "PROXMOX_VE_API_TOKEN",
+        "PROXMOX_VE_INSECURE",
+        "PROXMOX_VE_SSH_USERNAME",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(runtime_config, "get_config_env", lambda: {})
+    runtime_config.set_all_config(
+        {
+            "proxmoxve:endpoint": "https://node07.lab:8006/",
+            "proxmoxve:apiToken": TOKEN,
+            "proxmoxve:insecure": "true",
+            "proxmoxve:ssh": '{"username": "pulumi"}',
+        },
+        ["proxmoxve:apiToken"],
+    )
+    try:
+        monitor, _ = declare(lab_vm(), explicit_provider=False)
+    finally:
+        runtime_config.set_all_config({}, [])
+    provider = monitor.one(PROVIDER)
+    assert provider.name == "docker-host-proxmoxve" and provider.parent == monitor.one(COMPONENT).urn
+    inputs = plain(provider.inputs)
+    assert inputs["endpoint"] == "https://node07.lab:8006/" and inputs["insecure"] == "true"
+    assert yaml.safe_load(inputs["ssh"]) == {"agent": True, "username": "pulumi"}
+    assert any(TOKEN in text and inside for text, inside in walk_strings(provider.wire))
+    assert not any(TOKEN in text and not inside for text, inside in walk_strings(provider.wire))
+    assert monitor.one(VM).provider.startswith(provider.urn)
+
+
+# --------------------------------------------------------------------------------------------------
+# Provider settings: the refusals, without Pulumi.
+# --------------------------------------------------------------------------------------------------
+
+GOOD_ENV = {"PROXMOX_VE_ENDPOINT": "https://node07.lab:8006/", "PROXMOX_VE_API_TOKEN": TOKEN}
+
+
+def test_provider_settings_from_the_environment_keep_the_token_out_of_state() -> None:
+    settings = provider_settings({}, set(), GOOD_ENV)
+    assert settings.endpoint == "https://node07.lab:8006/" and settings.api_token is None
+    assert settings.insecure is False and settings.ssh_username == "root"
+
+
+@pytest.mark.parametrize(
+    ("config", "secret_keys", "env", "fragment"),
+    [
+        ({}, set(), {}, "`proxmoxve:endpoint` is missing and PROXMOX_VE_ENDPOINT is not set"),
+        ({"endpoint": "http://node07.lab:8006/"}, set(), GOOD_ENV, "not an https URL"),
+        ({"apiToken": TOKEN}, set(), GOOD_ENV, "stored in plaintext"),
+        ({}, set(), {"PROXMOX_VE_ENDPOINT": "https://node07.lab:8006/"}, "no Proxmox API token"),
+        ({"apiToken": "root:hunter2"}, {"apiToken"}, GOOD_ENV, "not a Proxmox API token (value not shown)"),
+        ({"insecure": "maybe"}, set(), GOOD_ENV, '`proxmoxve:insecure` is "maybe"'),
+    ],
+    ids=["no endpoint", "plain http", "plaintext token", "no token", "malformed token", "bad insecure"],
+)
+def test_provider_settings_refusals(
+    config: dict[str, Any], secret_keys: set[str], env: dict[str, str], fragment: str
+) -> None:
+    with pytest.raises(ProxmoxVmError) as error:
+        provider_settings(config, secret_keys, env)
+    assert fragment in str(error.value) and "Accepted: " in str(error.value)
+    assert "hunter2" not in str(error.value) and TOKEN not in str(error.value)
