@@ -1,0 +1,29 @@
+#!/bin/sh
+# Scheduler container entrypoint: check the credentials are there, install the crontab rendered by the
+# Pulumi program (components/backup.py) and run crond in the foreground as PID 1.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+: "${CRONTAB_FILE:=/app/scheduler/crontab}"
+: "${CRONTABS_DIR:=/tmp/crontabs}"
+: "${SNAPSHOT_DIR:?SNAPSHOT_DIR is not set}"
+: "${STATUS_DIR:?STATUS_DIR is not set}"
+
+# Fail at start, visibly, rather than at 02:00 with an authentication error.
+require_env MINIO_ACCESS_KEY MINIO_SECRET_KEY
+if [ "${MILVUS_AUTHORIZATION_ENABLED:-false}" = true ]; then
+    require_env MILVUS_USER MILVUS_PASSWORD
+fi
+if [ -n "${OFFSITE_S3_ENDPOINT:-}" ]; then
+    require_env OFFSITE_BUCKET OFFSITE_ACCESS_KEY OFFSITE_SECRET_KEY
+fi
+[ -s "$CRONTAB_FILE" ] || die "crontab $CRONTAB_FILE is missing or empty; the platform writes it before start"
+
+mkdir -p "$CRONTABS_DIR" "$SNAPSHOT_DIR" "$STATUS_DIR"
+cp "$CRONTAB_FILE" "$CRONTABS_DIR/root"
+chmod 0600 "$CRONTABS_DIR/root"
+log "time zone ${TZ:-UTC}; installed crontab:"
+grep -v '^#' "$CRONTAB_FILE" | sed '/^$/d' | while IFS= read -r line; do log "  $line"; done
+# crond logs to stderr (-d); job output goes to PID 1's stdout through the crontab's redirection.
+exec crond -f -d 8 -c "$CRONTABS_DIR"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# Create a milvus-backup backup of every collection, check it is listed, then delete scheduled backups
+# older than MILVUS_KEEP_DAYS (never the newest, never a backup someone named by hand).
+#
+# milvus-backup v0.4.15's CLI exits 0 even when an operation fails and prints the server's message
+# instead, so success is read from its output: `create` and `delete` print a line `success`.
+set -eu
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+: "${BACKUP_CONFIG:=/app/configs/backup.yaml}"
+: "${MILVUS_KEEP_DAYS:?MILVUS_KEEP_DAYS is not set}"
+: "${MILVUS_BACKUP_PREFIX:=scheduled_}"
+
+require_env MINIO_ACCESS_KEY MINIO_SECRET_KEY
+if [ "${MILVUS_AUTHORIZATION_ENABLED:-false}" = true ]; then
+    require_env MILVUS_USER MILVUS_PASSWORD
+fi
+
+# `--config` with an absolute path: cron runs jobs outside /app, where the default relative lookup fails.
+backup_tool() {
+    milvus-backup --config "$BACKUP_CONFIG" "$@" 2>&1
+}
+
+now=$(now_epoch)
+name="$MILVUS_BACKUP_PREFIX$(stamp_of "$now")"
+
+log "creating backup $name of all collections"
+output=$(backup_tool create -n "$name") || die "milvus-backup create exited non-zero: $(one_line "$output")"
+printf '%s\n' "$output"
+printf '%s\n' "$output" | grep -qx 'success' || die "milvus-backup create did not report success for $name"
+
+listing=$(backup_tool list) || die "milvus-backup list exited non-zero: $(one_line "$listing")"
+# Names follow the `>> Backups:` header, one per line.
+names=$(printf '%s\n' "$listing" | sed -n '/^>> Backups:/,$p' | sed '1d')
+printf '%s\n' "$names" | grep -qxF "$name" || die "backup $name was created but is missing from milvus-backup list"
+summary "created $name"
+
+expired=$(printf '%s\n' "$names" | select_expired "$MILVUS_BACKUP_PREFIX" "" "$now" "$MILVUS_KEEP_DAYS")
+failed=0
+pruned=""
+for old in $expired; do
+    result=$(backup_tool delete -n "$old") || true
+    if printf '%s\n' "$result" | grep -qx 'success'; then
+        pruned="$pruned$old
+"
+    else
+        log "could not delete $old: $(one_line "$result")"
+        failed=1
+    fi
+done
+# Every listed backup that was not pruned is kept, hand-made ones included.
+kept=""
+for listed in $(printf '%s\n' "$names" | sort -u); do
+    case "
+$pruned" in
+        *"
+$listed
+"*) ;;
+        *) kept="$kept$listed
+" ;;
+    esac
+done
+summary "kept $(count_lines "$kept") backup(s) (window ${MILVUS_KEEP_DAYS} days): $(one_line "$kept")"
+summary "pruned $(count_lines "$pruned") backup(s): $(one_line "$pruned")"
+[ "$failed" -eq 0 ] || die "some expired backups could not be deleted (see above)"

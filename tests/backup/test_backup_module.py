@@ -1,0 +1,369 @@
+"""components/backup.py: backup.yaml, config parsing, crontab, environment and the scheduler's spec."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import yaml
+
+from components.backup import (
+    BACKUP_CONFIG_PATH,
+    CRONTAB_PATH,
+    SCHEDULER_CONTEXT,
+    BackupConfig,
+    BackupYamlSettings,
+    CronError,
+    check_cron,
+    parse_backup,
+    parse_status,
+    posix_tz,
+    render_backup_yaml,
+    render_crontab,
+    scheduler_environment,
+    scheduler_spec,
+    status_paths,
+)
+from components.config import ConfigError, MilvusSettings, MinioSettings, Secret, Section, parse
+from components.images import DEFAULT_IMAGES
+from tests.backup.conftest import REPO, SCHEDULER
+
+SETTINGS = BackupYamlSettings(
+    bucket="a-bucket",
+    root_path="files",
+    backup_bucket="milvus-backups",
+    backup_root_path="backup",
+    auth_enabled=True,
+)
+OFFSITE = {
+    "endpoint": "https://s3.example.org:9443",
+    "bucket": "lab-offsite",
+    "accessKey": "offsite-key",
+    "secretKey": "offsite-secret-value",
+}
+
+
+def section(values: dict[str, Any], secret: bool = False) -> Section:
+    return Section("backup", values, secret)
+
+
+# ------------------------------------------------------------------------------------------------
+# backup.yaml
+# ------------------------------------------------------------------------------------------------
+
+
+def test_backup_yaml_points_at_milvus_data_and_the_backup_bucket() -> None:
+    document = yaml.safe_load(render_backup_yaml(SETTINGS))
+    assert document["milvus"] == {
+        "address": "milvus-standalone",  # host only: v0.4.15 appends the port itself (defect 1)
+        "port": 19530,
+        "authorizationEnabled": True,  # defect 7
+        "tlsMode": 0,
+        "user": "",  # `user`, not `username` (defect 7)
+        "password": "",
+    }
+    minio = document["minio"]
+    assert (minio["address"], minio["port"]) == ("milvus-minio", 9000)
+    # Milvus's own data location (defect 6), backups to their own bucket.
+    assert (minio["bucketName"], minio["rootPath"]) == ("a-bucket", "files")
+    assert (minio["backupBucketName"], minio["backupRootPath"]) == ("milvus-backups", "backup")
+    assert document["backup"]["gcPause"] == {
+        "enable": True,
+        "seconds": 7200,
+        "address": "http://milvus-standalone:9091",
+    }
+    assert document["log"]["file"]["rootPath"] == "", "logs go to stdout only"
+
+
+def test_backup_yaml_holds_no_credentials_and_no_absent_credential_key() -> None:
+    text = render_backup_yaml(SETTINGS)
+    document = yaml.safe_load(text)
+    # v0.4.15 falls back to `minioadmin` for these keys only when they are ABSENT; present-but-empty stays
+    # empty, so with the env unset MinIO sees an anonymous client and refuses.
+    for key in ("accessKeyID", "secretAccessKey", "backupAccessKeyID", "backupSecretAccessKey"):
+        assert document["minio"][key] == "", key
+    assert "minioadmin" not in text.lower()
+    assert not re.search(r"\bMilvus\b", text.split("\n", 3)[-1]), "no default Milvus password"
+    assert "username" not in text
+
+
+def test_backup_yaml_follows_the_platform_settings() -> None:
+    minio = MinioSettings("milvus-platform", None, "us-east-1", "vectors", "data/x", "backups-2", "nightly")
+    settings = BackupYamlSettings.for_platform(minio, MilvusSettings(root_password=None, auth_enabled=False))
+    document = yaml.safe_load(render_backup_yaml(settings))
+    assert (document["minio"]["bucketName"], document["minio"]["rootPath"]) == ("vectors", "data/x")
+    assert (document["minio"]["backupBucketName"], document["minio"]["backupRootPath"]) == (
+        "backups-2",
+        "nightly",
+    )
+    assert document["milvus"]["authorizationEnabled"] is False
+
+
+def test_the_shipped_backup_yaml_path_is_the_one_milvus_backup_reads() -> None:
+    assert BACKUP_CONFIG_PATH == "/app/configs/backup.yaml"
+
+
+# ------------------------------------------------------------------------------------------------
+# Config
+# ------------------------------------------------------------------------------------------------
+
+
+def test_defaults_are_the_labs_schedule() -> None:
+    config = parse_backup(section({}))
+    assert config == BackupConfig()
+    assert (config.milvus_schedule, config.milvus_keep_days) == ("0 2 * * *", 30)
+    assert (config.etcd_schedule, config.etcd_keep_days) == ("0 */6 * * *", 14)
+    assert config.offsite is None and config.memory_mb == 256 and config.time_zone == "Etc/UTC"
+    assert config.schedule_output() == {
+        "milvus": "0 2 * * *",
+        "etcd": "0 */6 * * *",
+        "offsite": None,
+        "timezone": "Etc/UTC",
+    }
+    assert config.offsite_output().startswith("none configured")
+
+
+def test_full_config_with_offsite_target() -> None:
+    values = {
+        "milvusSchedule": "30 1 * * 1-5",
+        "milvusKeepDays": "10",
+        "etcdSchedule": "0 0,12 * * *",
+        "etcdKeepDays": 7,
+        "timeZone": "Europe/Berlin",
+        "memoryMb": 512,
+        "offsite": {**OFFSITE, "schedule": "15 4 * * *", "keepDays": 60},
+    }
+    config = parse_backup(section(values, secret=True))
+    assert config.milvus_schedule == "30 1 * * 1-5" and config.milvus_keep_days == 10
+    assert config.time_zone == "Europe/Berlin" and config.memory_mb == 512
+    assert config.offsite is not None
+    assert config.offsite.endpoint == "https://s3.example.org:9443" and config.offsite.keep_days == 60
+    assert config.offsite.secret_key == Secret("offsite-secret-value")
+    assert "offsite-secret-value" not in repr(config)
+    assert config.schedule_output()["offsite"] == "15 4 * * *"
+    assert (
+        config.offsite_output()
+        == "https://s3.example.org:9443/lab-offsite at 15 4 * * * (Europe/Berlin), kept 60 days"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"milvusSchedule": "0 2 * *"}, "backup.milvusSchedule", "has 4 fields"),
+        ({"etcdSchedule": "0 */0 * * *"}, "backup.etcdSchedule", "step outside"),
+        ({"milvusSchedule": "61 2 * * *"}, "backup.milvusSchedule", "outside 0-59"),
+        ({"milvusSchedule": "@daily"}, "backup.milvusSchedule", "has 1 fields"),
+        ({"milvusSchedule": "0 2 * * mon"}, "backup.milvusSchedule", "not a number"),
+        ({"milvusSchedule": "0 5-2 * * *"}, "backup.milvusSchedule", "backwards"),
+        ({"timeZone": "Mars/Olympus"}, "backup.timeZone", "not a known IANA time zone"),
+        ({"timeZone": "../../etc/passwd"}, "backup.timeZone", "not a known IANA time zone"),
+        ({"milvusKeepDays": 0}, "backup.milvusKeepDays", "is 0"),
+        ({"memoryMb": 64}, "backup.memoryMb", "is 64"),
+        ({"retention": 3}, "backup.retention", "not a key this project knows"),
+        ({"offsite": {"bucket": "b-b-b"}}, "backup.offsite.endpoint", "is missing"),
+        (
+            {"offsite": {**OFFSITE, "endpoint": "s3.example.org"}},
+            "backup.offsite.endpoint",
+            "not an S3 endpoint",
+        ),
+        ({"offsite": {**OFFSITE, "bucket": "Bad_Bucket"}}, "backup.offsite.bucket", "not a valid S3 bucket"),
+        ({"offsite": {**OFFSITE, "schedule": "daily"}}, "backup.offsite.schedule", "has 1 fields"),
+        ({"offsite": {**OFFSITE, "keepdays": 9}}, "backup.offsite.keepdays", "not a key"),
+    ],
+)
+def test_bad_values_name_the_key(values: dict[str, Any], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_backup(section(values, secret=True))
+    assert error.value.key == key
+    assert fragment in str(error.value)
+    assert "Accepted:" in str(error.value)
+
+
+def test_offsite_credentials_must_be_secrets() -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_backup(section({"offsite": OFFSITE}, secret=False))
+    assert error.value.key == "backup.offsite.accessKey"
+    assert "plaintext" in str(error.value) and "offsite-key" not in str(error.value)
+    with pytest.raises(ConfigError) as missing:
+        parse_backup(
+            section({"offsite": {k: v for k, v in OFFSITE.items() if k != "secretKey"}}, secret=True)
+        )
+    assert missing.value.key == "backup.offsite.secretKey"
+
+
+@pytest.mark.parametrize(
+    "good", ["0 2 * * *", "*/15 * * * *", "0 0-23/6 * * *", "5,35 1,13 1-15 1,6,12 0-6", "0 0 31 12 6"]
+)
+def test_cron_accepts(good: str) -> None:
+    check_cron(good)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "* * * * * *",
+        "0 24 * * *",
+        "0 0 0 * *",
+        "0 0 * 13 *",
+        "0 0 * * 7",
+        "a b c d e",
+        "1--2 * * * *",
+        "*/ * * * *",
+    ],
+)
+def test_cron_rejects(bad: str) -> None:
+    with pytest.raises(CronError):
+        check_cron(bad)
+
+
+def test_posix_tz_rules() -> None:
+    assert posix_tz("Etc/UTC") == "UTC0"
+    assert posix_tz("Europe/Berlin") == "CET-1CEST,M3.5.0,M10.5.0/3"
+    assert posix_tz("America/New_York") == "EST5EDT,M3.2.0,M11.1.0"
+
+
+def test_settings_follow_the_platform_config() -> None:
+    """`parse_backup` only needs a `Section`; the integrator calls it from components/config.py."""
+    platform = parse({})
+    assert platform.minio.bucket == "a-bucket"
+    assert BackupYamlSettings.for_platform(platform.minio, platform.milvus).backup_bucket == "milvus-backups"
+
+
+# ------------------------------------------------------------------------------------------------
+# Crontab, environment, scheduler spec
+# ------------------------------------------------------------------------------------------------
+
+
+def offsite_config() -> BackupConfig:
+    return parse_backup(section({"timeZone": "Europe/Berlin", "offsite": OFFSITE}, secret=True))
+
+
+def test_crontab_runs_each_job_through_the_status_writer() -> None:
+    lines = [line for line in render_crontab(BackupConfig()).splitlines() if not line.startswith("#")]
+    assert lines == [
+        "0 2 * * * /app/scheduler/run-job.sh milvus-backup >/proc/1/fd/1 2>&1",
+        "0 */6 * * * /app/scheduler/run-job.sh etcd-snapshot >/proc/1/fd/1 2>&1",
+    ]
+    with_offsite = render_crontab(offsite_config()).splitlines()
+    assert "0 3 * * * /app/scheduler/run-job.sh offsite-mirror >/proc/1/fd/1 2>&1" in with_offsite
+    # Every job the crontab names has a script in the image.
+    for job in re.findall(r"run-job\.sh (\S+)", "\n".join(with_offsite)):
+        assert (SCHEDULER / f"{job}-job.sh").is_file()
+
+
+def test_environment_without_offsite() -> None:
+    env = scheduler_environment(BackupConfig(), SETTINGS)
+    assert env["TZ"] == "UTC0" and env["BACKUP_JOBS"] == "milvus-backup etcd-snapshot"
+    assert env["ETCD_ENDPOINTS"] == "http://milvus-etcd:2379"
+    assert (env["MILVUS_KEEP_DAYS"], env["ETCD_KEEP_DAYS"]) == ("30", "14")
+    assert env["MINIO_ENDPOINT_URL"] == "http://milvus-minio:9000"
+    assert env["MILVUS_AUTHORIZATION_ENABLED"] == "true"
+    assert not any(name.startswith("OFFSITE_") for name in env)
+
+
+def test_environment_with_offsite_has_no_secret() -> None:
+    env = scheduler_environment(offsite_config(), SETTINGS)
+    assert env["OFFSITE_S3_ENDPOINT"] == "https://s3.example.org:9443"
+    assert env["TZ"] == "CET-1CEST,M3.5.0,M10.5.0/3" and env["BACKUP_TIME_ZONE"] == "Europe/Berlin"
+    assert env["BACKUP_JOBS"] == "milvus-backup etcd-snapshot offsite-mirror"
+    assert not {"offsite-key", "offsite-secret-value"} & set(env.values())
+
+
+def test_scheduler_spec() -> None:
+    spec = scheduler_spec(
+        offsite_config(),
+        SETTINGS,
+        minio_access_key="platform-user",
+        minio_secret_key="minio-secret",
+        milvus_user="root",
+        milvus_password="milvus-secret",
+    )
+    assert (spec.key, spec.container_name) == ("backup-scheduler", "milvus-backup-scheduler")
+    assert spec.build is not None and spec.build.context == SCHEDULER_CONTEXT
+    assert (REPO / spec.build.context / spec.build.dockerfile).is_file()
+    assert dict(spec.build.args) == {
+        "BACKUP_IMAGE": DEFAULT_IMAGES.backup,
+        "ETCD_IMAGE": DEFAULT_IMAGES.etcd,
+        "MINIO_IMAGE": DEFAULT_IMAGES.minio,
+    }
+    assert spec.image == "milvus-platform/backup-scheduler:v0.4.15"
+    assert spec.memory_mb == 256 and spec.ports == ()
+    assert spec.healthcheck.test == ("CMD", "/app/scheduler/healthcheck.sh")
+    assert spec.entrypoint == ("/app/scheduler/entrypoint.sh",)
+    assert {(v.volume, v.container_path, v.read_only) for v in spec.volumes} == {
+        ("etcd-snapshots", "/snapshots", False),
+        ("backup-status", "/status", False),
+    }
+    assert not any("docker.sock" in v.container_path or "docker" in v.volume for v in spec.volumes)
+    assert spec.secret_env == {
+        "MINIO_ACCESS_KEY": "platform-user",
+        "MINIO_SECRET_KEY": "minio-secret",
+        "MILVUS_USER": "root",
+        "MILVUS_PASSWORD": "milvus-secret",
+        "OFFSITE_ACCESS_KEY": "offsite-key",
+        "OFFSITE_SECRET_KEY": "offsite-secret-value",
+    }
+    secrets = {"minio-secret", "milvus-secret", "offsite-secret-value", "offsite-key"}
+    assert not secrets & set(spec.env.values())
+    files = {file.path: file.content for file in spec.files}
+    assert set(files) == {BACKUP_CONFIG_PATH, CRONTAB_PATH}
+    assert not any(secret in str(content) for secret in secrets for content in files.values())
+    assert spec.env["OFFSITE_S3_ENDPOINT"] == "https://s3.example.org:9443"
+
+
+def test_scheduler_spec_follows_configured_images_and_memory() -> None:
+    config = parse_backup(section({"memoryMb": 384}))
+    spec = scheduler_spec(
+        config,
+        SETTINGS,
+        minio_access_key="a",
+        minio_secret_key="b",
+        milvus_user="root",
+        milvus_password="c",
+        backup_image="registry.lab:5000/milvus-backup:v0.4.15-lab1",
+        etcd_image="quay.io/coreos/etcd:v3.5.21",
+    )
+    assert spec.memory_mb == 384
+    assert spec.image == "milvus-platform/backup-scheduler:v0.4.15-lab1"
+    assert spec.build is not None and spec.build.args["ETCD_IMAGE"] == "quay.io/coreos/etcd:v3.5.21"
+    assert "OFFSITE_S3_ENDPOINT" not in spec.env
+
+
+def test_scheduler_spec_needs_milvus_credentials_when_auth_is_on() -> None:
+    with pytest.raises(ValueError, match="milvus_user and milvus_password"):
+        scheduler_spec(BackupConfig(), SETTINGS, minio_access_key="a", minio_secret_key="b")
+
+
+def test_dockerfile_defaults_are_the_pinned_images() -> None:
+    dockerfile = (SCHEDULER / "Dockerfile").read_text()
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)$", dockerfile, flags=re.MULTILINE))
+    assert args == {
+        "BACKUP_IMAGE": DEFAULT_IMAGES.backup,
+        "ETCD_IMAGE": DEFAULT_IMAGES.etcd,
+        "MINIO_IMAGE": DEFAULT_IMAGES.minio,
+    }
+    assert "COPY --from=etcd /usr/local/bin/etcdctl /usr/local/bin/etcdutl" in dockerfile
+    assert "COPY --from=minio /usr/bin/mc" in dockerfile
+    assert 'ENTRYPOINT ["/app/scheduler/entrypoint.sh"]' in dockerfile
+    assert "docker.sock" not in dockerfile and "apk add" not in dockerfile
+
+
+def test_status_file_round_trip() -> None:
+    status = parse_status(
+        "job=etcd-snapshot\nresult=failed\nexit_code=1\nstarted=a\nfinished=b\nsummary=saved x\nsummary=kept 3\n"
+    )
+    assert (status.job, status.ok, status.exit_code, status.summary) == (
+        "etcd-snapshot",
+        False,
+        1,
+        ("saved x", "kept 3"),
+    )
+    with pytest.raises(ValueError, match="lacks result"):
+        parse_status("job=x\nexit_code=0\nstarted=a\nfinished=b\n")
+    assert status_paths(BackupConfig()) == {
+        "milvus-backup": "/status/milvus-backup.status",
+        "etcd-snapshot": "/status/etcd-snapshot.status",
+    }

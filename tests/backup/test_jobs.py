@@ -1,0 +1,302 @@
+"""The scheduler's jobs run for real under /bin/sh, against a temporary directory, a pinned clock
+(NOW_EPOCH) and fake milvus-backup / mc / crond / pidof binaries on PATH."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+
+from components.backup import MILVUS_BACKUP_PREFIX, backup_name, parse_status
+from tests.backup.conftest import run_script, write_tool
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+NOW_EPOCH = str(int(NOW.timestamp()))
+CREDENTIALS = {
+    "MINIO_ACCESS_KEY": "platform-user",
+    "MINIO_SECRET_KEY": "s3cr3t/with@odd:chars%",
+    "MILVUS_USER": "root",
+    "MILVUS_PASSWORD": "not-the-default",
+    "MILVUS_AUTHORIZATION_ENABLED": "true",
+}
+
+# A stand-in for milvus-backup v0.4.15's CLI: same arguments, same output shape, and like the real one it
+# exits 0 when an operation fails (it prints the error message instead of `success`).
+FAKE_MILVUS_BACKUP = r"""
+state=$FAKE_STATE
+echo "$*" >>"$state/calls"
+[ "$1" = --config ] || { echo "called without --config"; exit 3; }
+config=$2; shift 2
+echo "config:$config"
+case $1 in
+  create)
+    if [ -n "${FAKE_CREATE_ERROR:-}" ]; then echo "$FAKE_CREATE_ERROR"; exit 0; fi
+    echo "$3" >>"$state/backups"; echo success; echo "duration:1 s" ;;
+  list)
+    echo ">> Backups:"; cat "$state/backups" ;;
+  delete)
+    if [ "$3" = "${FAKE_UNDELETABLE:-}" ]; then echo "fail to delete"; exit 0; fi
+    grep -vx "$3" "$state/backups" >"$state/rest" || true; mv "$state/rest" "$state/backups"; echo success ;;
+esac
+"""
+
+
+@pytest.fixture
+def job_env(tmp_path: Path, fake_bin: Path) -> dict[str, str]:
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "backups").write_text("")
+    write_tool(fake_bin, "milvus-backup", FAKE_MILVUS_BACKUP)
+    return {
+        **CREDENTIALS,
+        "FAKE_STATE": str(state),
+        "NOW_EPOCH": NOW_EPOCH,
+        "STATUS_DIR": str(tmp_path / "status"),
+        "TMPDIR": str(tmp_path),
+        "BACKUP_CONFIG": "/app/configs/backup.yaml",
+        "MILVUS_KEEP_DAYS": "30",
+        "MILVUS_BACKUP_PREFIX": MILVUS_BACKUP_PREFIX,
+    }
+
+
+def daily(*ages: int) -> list[str]:
+    return [backup_name(MILVUS_BACKUP_PREFIX, NOW - timedelta(days=age)) for age in ages]
+
+
+def test_milvus_job_creates_then_prunes_exactly_the_expired(job_env: dict[str, str], fake_bin: Path) -> None:
+    state = Path(job_env["FAKE_STATE"])
+    existing = [*daily(1, 29, 30, 31, 45), "before_upgrade", "scheduled_20260230_010000"]
+    (state / "backups").write_text("".join(f"{name}\n" for name in existing))
+
+    result = run_script("run-job.sh", "milvus-backup", env=job_env, fake_bin=fake_bin)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    remaining = set((state / "backups").read_text().split())
+    created = backup_name(MILVUS_BACKUP_PREFIX, NOW)
+    assert remaining == {created, *daily(1, 29, 30), "before_upgrade", "scheduled_20260230_010000"}
+    calls = (state / "calls").read_text().splitlines()
+    assert f"--config /app/configs/backup.yaml create -n {created}" in calls
+    assert sorted(call for call in calls if " delete " in call) == sorted(
+        f"--config /app/configs/backup.yaml delete -n {name}" for name in daily(31, 45)
+    )
+    # The log says what ran, what it kept and what it pruned.
+    assert f"created {created}" in result.stdout
+    assert "kept 6 backup(s) (window 30 days)" in result.stdout
+    assert f"pruned 2 backup(s): {' '.join(daily(31, 45))}" in result.stdout
+    status = parse_status((Path(job_env["STATUS_DIR"]) / "milvus-backup.status").read_text())
+    assert status.ok and status.exit_code == 0 and status.job == "milvus-backup"
+    assert any(line.startswith("pruned 2") for line in status.summary)
+
+
+def test_milvus_job_failure_prunes_nothing_and_is_recorded(job_env: dict[str, str], fake_bin: Path) -> None:
+    state = Path(job_env["FAKE_STATE"])
+    (state / "backups").write_text("".join(f"{name}\n" for name in daily(40, 50)))
+    env = {**job_env, "FAKE_CREATE_ERROR": "fail to connect to milvus: context deadline exceeded"}
+
+    result = run_script("run-job.sh", "milvus-backup", env=env, fake_bin=fake_bin)
+
+    assert result.returncode == 1
+    assert set((state / "backups").read_text().split()) == set(daily(40, 50))
+    assert "did not report success" in result.stderr
+    assert "finished: failed (exit code 1)" in result.stdout
+    status = parse_status((Path(job_env["STATUS_DIR"]) / "milvus-backup.status").read_text())
+    assert not status.ok and status.exit_code == 1
+
+
+def test_milvus_job_reports_a_backup_it_could_not_delete(job_env: dict[str, str], fake_bin: Path) -> None:
+    state = Path(job_env["FAKE_STATE"])
+    (state / "backups").write_text("".join(f"{name}\n" for name in daily(40, 50)))
+    env = {**job_env, "FAKE_UNDELETABLE": daily(50)[0]}
+    result = run_script("run-job.sh", "milvus-backup", env=env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert f"could not delete {daily(50)[0]}" in result.stdout
+    assert daily(40)[0] not in (state / "backups").read_text()
+
+
+@pytest.mark.parametrize("missing", ["MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MILVUS_PASSWORD"])
+def test_milvus_job_refuses_empty_credentials(job_env: dict[str, str], fake_bin: Path, missing: str) -> None:
+    result = run_script("milvus-backup-job.sh", env={**job_env, missing: ""}, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert f"environment variable {missing} is empty or unset" in result.stderr
+    assert not (Path(job_env["FAKE_STATE"]) / "calls").exists(), "milvus-backup must not run at all"
+
+
+def test_a_second_run_while_one_holds_the_lock_is_skipped(job_env: dict[str, str], fake_bin: Path) -> None:
+    import fcntl
+
+    lock = Path(job_env["TMPDIR"]) / "backup-milvus-backup.lock"
+    with lock.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        result = run_script("run-job.sh", "milvus-backup", env=job_env, fake_bin=fake_bin)
+    assert result.returncode == 0
+    assert "still in progress" in result.stdout
+    assert not (Path(job_env["FAKE_STATE"]) / "calls").exists()
+
+
+def test_run_job_rejects_an_unknown_job(job_env: dict[str, str], fake_bin: Path) -> None:
+    result = run_script("run-job.sh", "rm-everything", env=job_env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "unknown job rm-everything" in result.stderr
+
+
+# ------------------------------------------------------------------------------------------------
+# Off-host mirror (fake mc records its arguments and aliases)
+# ------------------------------------------------------------------------------------------------
+
+FAKE_MC = r"""
+{ echo "ARGS $*"; echo "HOST_platform $MC_HOST_platform"; echo "HOST_offsite $MC_HOST_offsite"; } >>"$FAKE_STATE/mc"
+case " $* " in *" ${FAKE_MC_FAIL:-never} "*) echo "mc: <ERROR> Unable to connect"; exit 1 ;; esac
+"""
+
+
+@pytest.fixture
+def offsite_env(job_env: dict[str, str], tmp_path: Path, fake_bin: Path) -> dict[str, str]:
+    write_tool(fake_bin, "mc", FAKE_MC)
+    return {
+        **job_env,
+        "MINIO_ENDPOINT_URL": "http://milvus-minio:9000",
+        "MINIO_BACKUP_BUCKET_NAME": "milvus-backups",
+        "MINIO_BACKUP_ROOT_PATH": "backup",
+        "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "OFFSITE_S3_ENDPOINT": "https://s3.example.org:9443",
+        "OFFSITE_BUCKET": "lab-offsite",
+        "OFFSITE_ACCESS_KEY": "offsite-key",
+        "OFFSITE_SECRET_KEY": "p@ss/word:with%odd",
+        "OFFSITE_KEEP_DAYS": "90",
+    }
+
+
+def test_offsite_job_mirrors_both_stores_and_prunes_by_age(
+    offsite_env: dict[str, str], fake_bin: Path
+) -> None:
+    result = run_script("run-job.sh", "offsite-mirror", env=offsite_env, fake_bin=fake_bin)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = (Path(offsite_env["FAKE_STATE"]) / "mc").read_text().splitlines()
+    args = [line[5:] for line in lines if line.startswith("ARGS ")]
+    config = "--config-dir /tmp/mc --no-color"
+    snapshots = offsite_env["SNAPSHOT_DIR"]
+    assert args == [
+        f"{config} mirror --quiet platform/milvus-backups/backup offsite/lab-offsite/milvus-backup",
+        f"{config} mirror --quiet --exclude .partial-* {snapshots} offsite/lab-offsite/etcd-snapshots",
+        f"{config} rm --recursive --force --older-than 90d offsite/lab-offsite/milvus-backup",
+        f"{config} rm --recursive --force --older-than 90d offsite/lab-offsite/etcd-snapshots",
+    ]
+    # Credentials reach mc as alias URLs that decode back to exactly the secrets (odd characters included).
+    offsite = urlparse(next(line for line in lines if line.startswith("HOST_offsite ")).split(" ", 1)[1])
+    assert (offsite.scheme, offsite.hostname, offsite.port) == ("https", "s3.example.org", 9443)
+    assert unquote(offsite.username or "") == "offsite-key"
+    assert unquote(offsite.password or "") == "p@ss/word:with%odd"
+    platform = urlparse(next(line for line in lines if line.startswith("HOST_platform ")).split(" ", 1)[1])
+    assert (
+        platform.hostname == "milvus-minio" and unquote(platform.password or "") == "s3cr3t/with@odd:chars%"
+    )
+    assert "s3cr3t" not in result.stdout + result.stderr, "secrets never reach the log"
+    assert "pruned off-host copies older than 90 days" in result.stdout
+
+
+def test_offsite_job_failure_is_visible(offsite_env: dict[str, str], fake_bin: Path) -> None:
+    env = {**offsite_env, "FAKE_MC_FAIL": "offsite/lab-offsite/milvus-backup"}
+    result = run_script("run-job.sh", "offsite-mirror", env=env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "mc mirror of the milvus-backup bucket failed" in result.stderr
+    status = parse_status((Path(env["STATUS_DIR"]) / "offsite-mirror.status").read_text())
+    assert not status.ok
+
+
+# ------------------------------------------------------------------------------------------------
+# Health check and entrypoint
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def health_env(tmp_path: Path) -> dict[str, str]:
+    status = tmp_path / "status"
+    status.mkdir()
+    return {"STATUS_DIR": str(status), "BACKUP_JOBS": "milvus-backup etcd-snapshot"}
+
+
+def status_text(job: str, result: str, code: int) -> str:
+    return (
+        f"job={job}\nresult={result}\nexit_code={code}\nstarted=2026-11-25T02:00:00Z\n"
+        "finished=2026-11-25T02:03:00Z\nsummary=created x\n"
+    )
+
+
+def test_health_is_ok_with_crond_and_no_runs_yet(health_env: dict[str, str], fake_bin: Path) -> None:
+    write_tool(fake_bin, "pidof", '[ "$1" = crond ] && echo 1\n')
+    result = run_script("healthcheck.sh", env=health_env, fake_bin=fake_bin)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.startswith("healthy")
+
+
+def test_health_fails_when_crond_is_gone(health_env: dict[str, str], fake_bin: Path) -> None:
+    write_tool(fake_bin, "pidof", "exit 1\n")
+    result = run_script("healthcheck.sh", env=health_env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "crond is not running" in result.stdout
+
+
+def test_health_fails_when_the_last_run_failed(health_env: dict[str, str], fake_bin: Path) -> None:
+    write_tool(fake_bin, "pidof", "echo 1\n")
+    status = Path(health_env["STATUS_DIR"])
+    (status / "milvus-backup.status").write_text(status_text("milvus-backup", "ok", 0))
+    (status / "etcd-snapshot.status").write_text(status_text("etcd-snapshot", "failed", 1))
+    result = run_script("healthcheck.sh", env=health_env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "last etcd-snapshot run failed at 2026-11-25T02:03:00Z (exit code 1)" in result.stdout
+    (status / "etcd-snapshot.status").write_text(status_text("etcd-snapshot", "ok", 0))
+    assert run_script("healthcheck.sh", env=health_env, fake_bin=fake_bin).returncode == 0
+
+
+@pytest.fixture
+def entry_env(tmp_path: Path, fake_bin: Path) -> dict[str, str]:
+    write_tool(fake_bin, "crond", 'echo "crond $*"; sed "s/^/TAB /" "$5/root"\n')
+    crontab = tmp_path / "crontab"
+    crontab.write_text("# header\n0 2 * * * /app/scheduler/run-job.sh milvus-backup >/proc/1/fd/1 2>&1\n")
+    return {
+        **CREDENTIALS,
+        "CRONTAB_FILE": str(crontab),
+        "CRONTABS_DIR": str(tmp_path / "crontabs"),
+        "SNAPSHOT_DIR": str(tmp_path / "snapshots"),
+        "STATUS_DIR": str(tmp_path / "status"),
+        "TZ": "CET-1CEST,M3.5.0,M10.5.0/3",
+    }
+
+
+def test_entrypoint_installs_the_crontab_and_runs_crond(entry_env: dict[str, str], fake_bin: Path) -> None:
+    result = run_script("entrypoint.sh", env=entry_env, fake_bin=fake_bin)
+    assert result.returncode == 0, result.stderr
+    assert f"crond -f -d 8 -c {entry_env['CRONTABS_DIR']}" in result.stdout
+    assert "TAB 0 2 * * * /app/scheduler/run-job.sh milvus-backup" in result.stdout
+    assert "installed crontab" in result.stdout
+    installed = Path(entry_env["CRONTABS_DIR"]) / "root"
+    assert oct(installed.stat().st_mode & 0o777) == "0o600"
+    assert Path(entry_env["SNAPSHOT_DIR"]).is_dir() and Path(entry_env["STATUS_DIR"]).is_dir()
+
+
+def test_entrypoint_refuses_to_start_without_credentials(entry_env: dict[str, str], fake_bin: Path) -> None:
+    result = run_script("entrypoint.sh", env={**entry_env, "MINIO_SECRET_KEY": ""}, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "MINIO_SECRET_KEY is empty or unset" in result.stderr
+    assert "crond" not in result.stdout
+
+
+def test_entrypoint_needs_offsite_credentials_when_a_target_is_set(
+    entry_env: dict[str, str], fake_bin: Path
+) -> None:
+    env = {**entry_env, "OFFSITE_S3_ENDPOINT": "https://s3.example.org", "OFFSITE_BUCKET": "b"}
+    result = run_script("entrypoint.sh", env=env, fake_bin=fake_bin)
+    assert result.returncode == 1
+    assert "OFFSITE_ACCESS_KEY is empty or unset" in result.stderr
+
+
+def test_entrypoint_refuses_a_missing_crontab(
+    entry_env: dict[str, str], fake_bin: Path, tmp_path: Path
+) -> None:
+    result = run_script(
+        "entrypoint.sh", env={**entry_env, "CRONTAB_FILE": str(tmp_path / "none")}, fake_bin=fake_bin
+    )
+    assert result.returncode == 1
+    assert "is missing or empty" in result.stderr
