@@ -325,3 +325,14 @@ def test_provider_settings_refusals(
         provider_settings(config, secret_keys, env)
     assert fragment in str(error.value) and "Accepted: " in str(error.value)
     assert "hunter2" not in str(error.value) and TOKEN not in str(error.value)
+
+
+def test_operator_ports_are_opened_only_when_published_beyond_loopback() -> None:
+    vm = lab_vm()
+    client_only = firewall_openings(Ports(), vm, management=False)
+    assert [(o.port, o.sources) for o in client_only] == [(p, vm.client_cidrs) for p in (19530, 8000, 9000)]
+    with_management = firewall_openings(Ports(), vm, management=True)
+    assert [(o.port, o.sources) for o in with_management[3:]] == [
+        (9091, vm.admin_cidrs),
+        (9001, vm.admin_cidrs),
+    ]
