@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -461,7 +462,7 @@ def render_table(report: Report, console: Console) -> None:
         f"Milvus {public['milvusUri'] or '(none)'}"
         + (f" as {public['milvusUser']}" if public["milvusUser"] else "")
     )
-    table = Table(show_edge=False, pad_edge=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     table.add_column("check", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
@@ -476,7 +477,7 @@ def render_table(report: Report, console: Console) -> None:
     console.print(table)
     if report.bench:
         bench = report.bench
-        numbers = Table(title="benchmark", show_edge=False, pad_edge=False)
+        numbers = Table(title="benchmark", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         numbers.add_column("measure")
         numbers.add_column("value", justify="right")
         for label, value in (

@@ -143,9 +143,8 @@ def check_attu(session: requests.Session, base: str | None, timeout: float) -> s
 # --------------------------------------------------------------------------------------------------
 
 TUNNEL_HINT = (
-    "milvus-backup listens only on the platform's Docker network: open a tunnel to it, e.g. "
-    "`ssh -L 18080:<milvus-backup container IP>:8080 <docker host>`, and pass "
-    "--backup-url http://127.0.0.1:18080/api/v1"
+    "milvus-backup is only reachable on the Docker network: tunnel to it "
+    "(ssh -L 18080:<backup container IP>:8080 <docker host>) and pass --backup-url http://127.0.0.1:18080/api/v1"
 )
 
 

@@ -86,7 +86,10 @@ def is_unauthenticated(error: BaseException) -> bool:
     """Milvus's auth interceptor answers gRPC UNAUTHENTICATED (internal/proxy/authentication_interceptor.go);
     pymilvus wraps that in a MilvusException "Fail connecting ...", so look through the cause chain."""
     current: BaseException | None = error
-    while current is not None:
+    seen: set[int] = set()
+    # pymilvus re-raises with `raise e from e`, so the chain can loop back on itself.
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
         code = getattr(current, "code", None) if isinstance(current, grpc.RpcError) else None
         if callable(code) and code() == grpc.StatusCode.UNAUTHENTICATED:
             return True
@@ -245,8 +248,8 @@ class MilvusChecks:
                     "--milvus-password (or --token)"
                 ) from error
             raise CheckFailed(
-                f"cannot connect to Milvus at {self.target.uri} within {self.target.timeout:g}s "
-                f"({getattr(error, 'message', None) or type(error).__name__})"
+                f"cannot connect to Milvus at {self.target.uri} (timeout {self.target.timeout:g}s): "
+                f"{getattr(error, 'message', None) or type(error).__name__}"
             ) from error
         version = self.client.get_server_version(timeout=self.target.timeout)
         who = (

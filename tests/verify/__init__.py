@@ -1,0 +1,1 @@
+"""Tests of `python -m tools.verify` against real servers on loopback."""

@@ -1,0 +1,143 @@
+"""Failure paths against real sockets: a closed port, a server that accepts and never answers, HTTP
+services answering 500 / 503, stale or missing backups. Each exits 1 with the right check failed, within
+the timeout, and without a traceback (run_verify asserts that for every run)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.verify.conftest import run_verify
+from tests.verify.fakes import (
+    backup_info,
+    fake_attu,
+    fake_milvus_backup,
+    fake_milvus_health,
+    fake_minio_health,
+    serve,
+)
+
+# Starting Python and importing pymilvus takes about a second; a generous margin keeps CI stable while
+# still proving the run did not wait for a second timeout.
+STARTUP = 4.0
+
+
+def test_milvus_on_a_closed_port_fails_fast(closed_port: int) -> None:
+    run = run_verify("--milvus-uri", f"http://127.0.0.1:{closed_port}", "--timeout", "3", "--json")
+
+    assert run.exit_code == 1
+    connect = run.check("milvus.connect")
+    assert connect["verdict"] == "fail" and f"127.0.0.1:{closed_port}" in connect["detail"]
+    assert run.check("collection.create")["verdict"] == "not checked"
+    assert run.check("collection.drop")["verdict"] == "not checked"
+    assert run.seconds < 3 + STARTUP
+
+
+def test_milvus_that_never_answers_times_out(silent_port: int) -> None:
+    run = run_verify("--milvus-uri", f"http://127.0.0.1:{silent_port}", "--timeout", "2", "--json")
+
+    assert run.exit_code == 1
+    connect = run.check("milvus.connect")
+    assert connect["verdict"] == "fail" and "timeout 2s" in connect["detail"]
+    assert 2 <= connect["seconds"] < 4
+    assert run.seconds < 2 + STARTUP
+
+
+def test_http_endpoint_on_a_closed_port(closed_port: int) -> None:
+    run = run_verify("--minio-url", f"http://127.0.0.1:{closed_port}", "--timeout", "2", "--json")
+
+    assert run.exit_code == 1
+    live = run.check("minio.live")
+    assert live["verdict"] == "fail"
+    assert live["detail"] == f"connection refused by http://127.0.0.1:{closed_port}/minio/health/live"
+    assert run.check("milvus")["verdict"] == "not checked"
+    assert run.seconds < 2 + STARTUP
+
+
+def test_http_endpoint_that_never_answers(silent_port: int) -> None:
+    run = run_verify("--attu-url", f"http://127.0.0.1:{silent_port}", "--timeout", "1.5", "--json")
+
+    assert run.exit_code == 1
+    attu = run.check("attu.healthy")
+    assert attu["verdict"] == "fail"
+    assert attu["detail"] == f"no answer from http://127.0.0.1:{silent_port}/api/v1/healthy within 1.5s"
+    # One timeout, not one per retry: reads are never retried.
+    assert 1.5 <= attu["seconds"] < 3
+
+
+def test_milvus_health_answering_500() -> None:
+    with serve(fake_milvus_health(healthy=False)) as health, serve(fake_attu()) as attu:
+        run = run_verify("--milvus-health-url", f"{health}/healthz", "--attu-url", attu, "--json")
+
+    assert run.exit_code == 1
+    healthz = run.check("milvus.healthz")
+    assert healthz["verdict"] == "fail"
+    assert healthz["detail"] == f"{health}/healthz answered 500: Not all components are healthy, 3/5"
+    assert run.check("attu.healthy")["verdict"] == "pass"
+
+
+def test_minio_live_but_not_ready_503() -> None:
+    with serve(fake_minio_health(live=True, ready=False)) as minio:
+        run = run_verify("--minio-url", minio, "--json")
+
+    assert run.exit_code == 1
+    assert run.check("minio.live")["verdict"] == "pass"
+    ready = run.check("minio.ready")
+    assert ready["verdict"] == "fail" and "answered 503" in ready["detail"] and "not ready" in ready["detail"]
+
+
+def test_attu_answering_500() -> None:
+    with serve(fake_attu(healthy=False)) as attu:
+        run = run_verify("--attu-url", attu, "--json")
+
+    assert run.exit_code == 1
+    assert run.check("attu.healthy")["detail"].startswith(f"{attu}/api/v1/healthy answered 500")
+
+
+def test_stale_backup_fails_against_the_schedule() -> None:
+    day_and_a_half_ago = int((time.time() - 36 * 3600) * 1000)
+    failed_recently = int((time.time() - 600) * 1000)
+    backups = [backup_info("daily_stale", day_and_a_half_ago), backup_info("broken", failed_recently, 3)]
+    with serve(fake_milvus_backup(backups)) as backup:
+        run = run_verify("--backup-url", f"{backup}/api/v1", "--backup-schedule", "0 2 * * *", "--json")
+
+    assert run.exit_code == 1
+    assert run.check("backup.hello")["verdict"] == "pass"
+    newest = run.check("backup.newest")
+    # The failed backup is newer but does not count.
+    assert (
+        newest["verdict"] == "fail"
+        and "daily_stale" in newest["detail"]
+        and "older than the run due" in newest["detail"]
+    )
+
+
+def test_no_backup_fails_unless_allowed() -> None:
+    with serve(fake_milvus_backup([])) as backup:
+        strict = run_verify("--backup-url", f"{backup}/api/v1", "--backup-schedule", "0 2 * * *", "--json")
+        fresh = run_verify(
+            "--backup-url",
+            f"{backup}/api/v1",
+            "--backup-schedule",
+            "0 2 * * *",
+            "--allow-no-backup",
+            "--json",
+        )
+
+    assert strict.exit_code == 1 and strict.check("backup.newest")["verdict"] == "fail"
+    assert fresh.exit_code == 0 and fresh.check("backup.newest")["verdict"] == "warn"
+
+
+def test_backup_list_error_code_fails() -> None:
+    with serve(fake_milvus_backup([], list_code=3)) as backup:
+        run = run_verify("--backup-url", f"{backup}/api/v1", "--json")
+
+    assert run.exit_code == 1
+    assert "could not list backups (code 3)" in run.check("backup.newest")["detail"]
+
+
+def test_unreachable_backup_api_explains_the_tunnel(closed_port: int) -> None:
+    run = run_verify("--backup-url", f"http://127.0.0.1:{closed_port}/api/v1", "--json")
+
+    assert run.exit_code == 1
+    hello = run.check("backup.hello")
+    assert hello["verdict"] == "fail" and "ssh -L" in hello["detail"] and "--backup-url" in hello["detail"]
