@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_proxmoxve as proxmoxve
@@ -194,8 +194,13 @@ def test_docker_host_url_depends_on_the_gate() -> None:
                 provider=proxmoxve.Provider("pve"),
             ),
         )
-        url_deps = pulumi.Output.from_input(host.docker_host_url.resources())
-        ip_deps = pulumi.Output.from_input(host.ipv4_address.resources())
+        # `resources()` is a coroutine: an awaitable input, which the stubs do not spell out.
+        url_deps: pulumi.Output[set[pulumi.Resource]] = pulumi.Output.from_input(
+            cast(Any, host.docker_host_url.resources())
+        )
+        ip_deps: pulumi.Output[set[pulumi.Resource]] = pulumi.Output.from_input(
+            cast(Any, host.ipv4_address.resources())
+        )
         return {
             "url_waits": url_deps.apply(lambda deps: host.ready in deps),
             "ip_waits": ip_deps.apply(lambda deps: host.ready in deps),
