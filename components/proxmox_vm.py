@@ -27,6 +27,7 @@ cannot write snippets), authenticated by the SSH agent.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 from collections.abc import Collection, Mapping, Sequence
@@ -206,8 +207,6 @@ def provider_settings(
 
 def provider_settings_from_pulumi() -> ProviderSettings:
     """The running stack's `proxmoxve:` config (as Pulumi hands it to the program) and environment."""
-    import json
-
     from pulumi.runtime import config as runtime_config
 
     from components.config import raw_secret_keys
