@@ -31,8 +31,9 @@ printf '%s\n' "$output"
 printf '%s\n' "$output" | grep -qx 'success' || die "milvus-backup create did not report success for $name"
 
 listing=$(backup_tool list) || die "milvus-backup list exited non-zero: $(one_line "$listing")"
-# Names follow the `>> Backups:` header, one per line.
-names=$(printf '%s\n' "$listing" | sed -n '/^>> Backups:/,$p' | sed '1d')
+# Names follow the `>> Backups:` header, one per line; the filter drops any log line printed in between
+# (backup names are letters, digits and underscores, starting with a letter or underscore).
+names=$(printf '%s\n' "$listing" | sed -n '/^>> Backups:/,$p' | sed '1d' | grep -E '^[A-Za-z_][A-Za-z0-9_]*$' || true)
 printf '%s\n' "$names" | grep -qxF "$name" || die "backup $name was created but is missing from milvus-backup list"
 summary "created $name"
 

@@ -1,0 +1,545 @@
+"""Restore from the platform's backups: Milvus collections from a milvus-backup backup, or etcd from a snapshot.
+
+    python -m tools.restore --stack dev list
+    python -m tools.restore --stack dev snapshots
+    python -m tools.restore --stack dev collections --backup scheduled_20261124_020000 [--collections a,b]
+                                                    [--suffix _restored | --replace] [--yes]
+    python -m tools.restore --stack dev etcd --snapshot latest|etcd_20261124_060000.db [--yes]
+
+Everything runs through the docker CLI against the stack's Docker host (`docker --host ssh://...`), inside the
+platform's own containers: milvus-backup already has the credentials in its environment, so none pass
+through this tool, and nothing needs a published port. Both restores need an explicit target (`--stack` or
+`--docker-host`), show what they will overwrite and ask before doing it (`--yes` skips the question).
+Exit status: 0 done, 1 the restore or the Docker host failed, 2 usage error or refused confirmation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rich.console import Console
+
+from components.backup import BACKUP_CONFIG_PATH, SCHEDULER_CONTAINER, SCRIPTS_DIR, SNAPSHOT_DIR, STATUS_DIR
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NAMESPACE = "milvus-platform"
+BACKUP_CONTAINER = "milvus-backup"
+ETCD_CONTAINER = "milvus-etcd"
+ETCD_DATA_DIR = "/etcd"
+# Stopped before an etcd restore (everything that talks to etcd), started again after it in reverse.
+STOP_ORDER = (SCHEDULER_CONTAINER, BACKUP_CONTAINER, "milvus-attu", "milvus-standalone", ETCD_CONTAINER)
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")  # Milvus's rule for backup and collection names
+SUFFIX = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+SNAPSHOT = re.compile(r"^etcd_\d{8}_\d{6}\.db$")
+DOCKER_TIMEOUT_S = 120.0
+RESTORE_TIMEOUT_S = 45 * 60.0  # the lab's target for a vector-data restore
+
+
+class RestoreError(Exception):
+    """A failure explained in one paragraph; `exit_code` 2 for usage, 1 for everything else."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+# ------------------------------------------------------------------------------------------------
+# Finding the Docker host
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    description: str  # what the operator is told, e.g. "stack dev (ssh://deploy@10.25.20.19)"
+    docker_host: str | None  # None: the local Docker engine
+
+
+def target_from_stack_file(stack: str, text: str) -> Target | None:
+    """The Docker host from Pulumi.<stack>.yaml for targets local and ssh; None when the stack file cannot
+    say (target proxmox: the VM's address is a stack output)."""
+    document = yaml.safe_load(text) or {}
+    config = document.get("config") or {}
+    target = config.get(f"{NAMESPACE}:target", "local")
+    if target == "local":
+        return Target(f"stack {stack} (local Docker engine)", None)
+    if target == "ssh":
+        host = config.get(f"{NAMESPACE}:dockerHost")
+        if not isinstance(host, str) or not host.startswith("ssh://"):
+            raise RestoreError(
+                f"Pulumi.{stack}.yaml has target ssh but `{NAMESPACE}:dockerHost` is {json.dumps(host)}; "
+                "expected ssh://USER@HOST. Fix the stack file or give --docker-host.",
+                2,
+            )
+        return Target(f"stack {stack} ({host})", host)
+    return None
+
+
+def target_from_outputs(stack: str, outputs: dict[str, Any]) -> Target:
+    host = outputs.get("dockerHost")
+    if not isinstance(host, str) or not host:
+        raise RestoreError(
+            f"stack {stack} has no `dockerHost` output (deploy it with `pulumi up` first), so the Docker host "
+            "is unknown. Give it with --docker-host ssh://USER@HOST.",
+            2,
+        )
+    return Target(f"stack {stack} ({host})", None if host.startswith("unix://") else host)
+
+
+def resolve_target(stack: str | None, docker_host: str | None, root: Path = REPO_ROOT) -> Target:
+    if docker_host is not None:
+        if docker_host == "local":
+            return Target("the local Docker engine", None)
+        if not re.match(r"^(ssh|tcp|unix)://\S+$", docker_host):
+            raise RestoreError(
+                f"--docker-host {docker_host!r} is not a Docker host URL. Accepted: ssh://USER@HOST[:PORT], "
+                "tcp://HOST:PORT, unix:///path/docker.sock, or `local` for the local Docker engine.",
+                2,
+            )
+        return Target(docker_host, docker_host)
+    assert stack is not None
+    if not re.match(r"^[A-Za-z0-9_.-]+$", stack):
+        raise RestoreError(f"--stack {stack!r} is not a stack name (letters, digits, `-`, `_`, `.`).", 2)
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if stack_file.is_file():
+        found = target_from_stack_file(stack, stack_file.read_text())
+        if found is not None:
+            return found
+    return target_from_outputs(stack, read_stack_outputs(stack))
+
+
+def read_stack_outputs(stack: str) -> dict[str, Any]:
+    if shutil.which("pulumi") is None:
+        raise RestoreError(
+            f"stack {stack} needs `pulumi stack output` to find its Docker host, and the Pulumi CLI is not on "
+            "PATH. Install it, or give the host with --docker-host ssh://USER@HOST.",
+            2,
+        )
+    done = subprocess.run(
+        ["pulumi", "stack", "output", "--stack", stack, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=DOCKER_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RestoreError(f"`pulumi stack output --stack {stack}` failed: {one_line(done.stderr)}", 2)
+    try:
+        outputs = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise RestoreError(f"`pulumi stack output --stack {stack} --json` did not print JSON.", 2) from None
+    return outputs if isinstance(outputs, dict) else {}
+
+
+# ------------------------------------------------------------------------------------------------
+# Commands (pure) and what they print (pure parsers)
+# ------------------------------------------------------------------------------------------------
+
+
+def docker(target: Target, *args: str) -> list[str]:
+    return ["docker", *(["--host", target.docker_host] if target.docker_host else []), *args]
+
+
+def backup_tool(target: Target, *args: str) -> list[str]:
+    """milvus-backup's CLI inside the platform's milvus-backup container (the image's entrypoint is the
+    REST server, so `exec` names the binary; `--config` because the CLI resolves its default relative)."""
+    return docker(
+        target, "exec", BACKUP_CONTAINER, "/app/milvus-backup", "--config", BACKUP_CONFIG_PATH, *args
+    )
+
+
+def restore_arguments(
+    backup: str, collections: Sequence[str], suffix: str | None, replace: bool
+) -> list[str]:
+    args = ["restore", "-n", backup]
+    if collections:
+        args += ["-c", ",".join(collections)]
+    if replace:
+        args.append("--drop_exist_collection")
+    else:
+        assert suffix
+        args += ["-s", suffix]
+    # Indexes too, so a restored collection can be loaded and searched without rebuilding them by hand.
+    args.append("--restore_index")
+    return args
+
+
+def etcd_restore_command(
+    target: Target, image: str, etcd_volume: str, snapshot_volume: str, snapshot: str
+) -> list[str]:
+    """A one-off container from the scheduler image (it has etcdutl and the script) with etcd's data volume
+    and the snapshot volume mounted; no network, limited memory."""
+    return docker(
+        target,
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--memory",
+        "512m",
+        "--security-opt",
+        "no-new-privileges:true",
+        "-v",
+        f"{etcd_volume}:{ETCD_DATA_DIR}",
+        "-v",
+        f"{snapshot_volume}:{SNAPSHOT_DIR}:ro",
+        "-e",
+        "RESTORE_REPLACE=yes",
+        "--entrypoint",
+        f"{SCRIPTS_DIR}/etcd-restore.sh",
+        image,
+        f"{SNAPSHOT_DIR}/{snapshot}",
+    )
+
+
+def parse_backup_list(output: str) -> list[str]:
+    """Names printed by `milvus-backup list` after its `>> Backups:` header (log lines are skipped)."""
+    lines = output.splitlines()
+    if ">> Backups:" not in lines:
+        raise RestoreError(f"`milvus-backup list` printed no backup list: {one_line(output)}")
+    return [line for line in lines[lines.index(">> Backups:") + 1 :] if NAME.match(line)]
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    name: str
+    collections: tuple[str, ...]  # db.collection
+    state: str
+    milvus_version: str
+
+
+def parse_backup_info(name: str, output: str) -> BackupInfo:
+    """`milvus-backup get -n NAME` prints its JSON (indented; the outer braces on lines of their own), then
+    the response code; log lines may come first."""
+    lines = output.splitlines()
+    try:
+        start = lines.index("{")
+        end = len(lines) - 1 - lines[::-1].index("}")
+        data = json.loads("\n".join(lines[start : end + 1]))
+    except (ValueError, json.JSONDecodeError):
+        data = {}
+    if not data.get("name"):
+        raise RestoreError(
+            f"backup {name!r} was not found in the backup bucket (milvus-backup said: {one_line(output)[-200:]}). "
+            "List the backups with `python -m tools.restore --stack STACK list`."
+        )
+    collections = tuple(
+        f"{item.get('db_name') or 'default'}.{item['collection_name']}"
+        for item in data.get("collection_backups") or []
+        if item.get("collection_name")
+    )
+    return BackupInfo(
+        name=data["name"],
+        collections=collections,
+        state=str(data.get("state_code", "unknown")),
+        milvus_version=str(data.get("milvus_version", "unknown")),
+    )
+
+
+def restored_names(info: BackupInfo, wanted: Sequence[str], suffix: str | None) -> list[tuple[str, str]]:
+    """(collection in the backup, collection it becomes) for the collections to restore."""
+    chosen = list(info.collections)
+    if wanted:
+        by_name = {item.split(".", 1)[1]: item for item in info.collections}
+        missing = [name for name in wanted if name not in by_name and name not in info.collections]
+        if missing:
+            raise RestoreError(
+                f"backup {info.name} has no collection {', '.join(missing)}; it holds: "
+                f"{', '.join(info.collections) or 'no collections'}.",
+                2,
+            )
+        chosen = [by_name.get(name, name) for name in wanted]
+    return [(item, item + (suffix or "")) for item in chosen]
+
+
+@dataclass(frozen=True)
+class Mounts:
+    etcd_volume: str
+    snapshot_volume: str
+    scheduler_image: str
+
+
+def parse_inspect(output: str) -> Mounts:
+    """Volumes and image from `docker inspect milvus-etcd milvus-backup-scheduler`."""
+    try:
+        containers = json.loads(output)
+    except json.JSONDecodeError:
+        raise RestoreError(f"`docker inspect` did not print JSON: {one_line(output)}") from None
+    by_name = {item.get("Name", "").lstrip("/"): item for item in containers if isinstance(item, dict)}
+
+    def volume(container: str, destination: str) -> str:
+        for mount in (by_name.get(container) or {}).get("Mounts") or []:
+            if (
+                mount.get("Destination") == destination
+                and mount.get("Type") == "volume"
+                and mount.get("Name")
+            ):
+                return str(mount["Name"])
+        raise RestoreError(
+            f"container {container} has no Docker volume mounted at {destination}; is this a milvus-platform "
+            "Docker host, deployed with backups?"
+        )
+
+    image = ((by_name.get(SCHEDULER_CONTAINER) or {}).get("Config") or {}).get("Image")
+    if not image:
+        raise RestoreError(f"container {SCHEDULER_CONTAINER} was not found or has no image.")
+    return Mounts(
+        volume(ETCD_CONTAINER, ETCD_DATA_DIR), volume(SCHEDULER_CONTAINER, SNAPSHOT_DIR), str(image)
+    )
+
+
+def pick_snapshot(requested: str, available: Sequence[str]) -> str:
+    snapshots = sorted(name for name in available if SNAPSHOT.match(name))
+    if not snapshots:
+        raise RestoreError(f"there are no etcd snapshots in {SCHEDULER_CONTAINER}:{SNAPSHOT_DIR} yet.")
+    if requested == "latest":
+        return snapshots[-1]
+    if requested not in snapshots:
+        raise RestoreError(
+            f"snapshot {requested!r} is not in {SCHEDULER_CONTAINER}:{SNAPSHOT_DIR}; the newest are: "
+            f"{', '.join(snapshots[-5:])}. Use --snapshot latest for the newest.",
+            2,
+        )
+    return requested
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())[:600]
+
+
+# ------------------------------------------------------------------------------------------------
+# Running
+# ------------------------------------------------------------------------------------------------
+
+
+class Runner:
+    """Runs docker commands; a failure becomes one paragraph naming the host and what docker said."""
+
+    def __init__(self, target: Target, console: Console) -> None:
+        self.target = target
+        self.console = console
+        if shutil.which("docker") is None:
+            raise RestoreError(
+                "the docker CLI is not on PATH; this tool drives the Docker host with it. Install the docker CLI "
+                "(the engine is not needed on this machine).",
+                2,
+            )
+
+    def __call__(self, command: list[str], timeout: float = DOCKER_TIMEOUT_S) -> str:
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise RestoreError(
+                f"`{' '.join(command[:6])} ...` did not finish within {timeout:g}s on {self.target.description}."
+            ) from None
+        if done.returncode != 0:
+            raise RestoreError(
+                f"`{' '.join(command)}` failed on {self.target.description} (exit status {done.returncode}): "
+                f"{one_line(done.stderr or done.stdout)}"
+            )
+        return done.stdout
+
+
+def confirm(
+    console: Console, plan: list[str], yes: bool, ask: Callable[[str], str], interactive: bool
+) -> None:
+    for line in plan:
+        console.print(line, markup=False, highlight=False)
+    if yes:
+        return
+    if not interactive:
+        raise RestoreError(
+            "refusing to overwrite without confirmation: stdin is not a terminal. Re-run with --yes.", 2
+        )
+    if ask("Proceed? Type yes to continue: ").strip().lower() != "yes":
+        raise RestoreError("not confirmed; nothing was changed.", 2)
+
+
+def list_backups(run: Runner) -> None:
+    for name in parse_backup_list(run(backup_tool(run.target, "list"))):
+        run.console.print(name, markup=False, highlight=False)
+
+
+def list_snapshots(run: Runner) -> None:
+    listing = run(docker(run.target, "exec", SCHEDULER_CONTAINER, "ls", "-1", SNAPSHOT_DIR))
+    for name in sorted(name for name in listing.split() if SNAPSHOT.match(name)):
+        run.console.print(name, markup=False, highlight=False)
+    statuses = run(
+        docker(
+            run.target,
+            "exec",
+            SCHEDULER_CONTAINER,
+            "sh",
+            "-c",
+            f"cat {STATUS_DIR}/*.status 2>/dev/null || true",
+        )
+    )
+    if statuses.strip():
+        run.console.print("\nLast runs:", markup=False)
+        run.console.print(statuses.strip(), markup=False, highlight=False)
+
+
+def restore_collections(
+    run: Runner, args: argparse.Namespace, ask: Callable[[str], str], interactive: bool
+) -> None:
+    info = parse_backup_info(args.backup, run(backup_tool(run.target, "get", "-n", args.backup)))
+    wanted = [name.strip() for name in (args.collections or "").split(",") if name.strip()]
+    for name in wanted:
+        if not NAME.match(name.split(".", 1)[-1]):
+            raise RestoreError(f"--collections: {name!r} is not a collection name.", 2)
+    suffix = None if args.replace else args.suffix
+    pairs = restored_names(info, wanted, suffix)
+    if not pairs:
+        raise RestoreError(f"backup {info.name} holds no collections; nothing to restore.")
+    plan = [
+        f"Restore backup {info.name} (Milvus {info.milvus_version}, state {info.state}) on {run.target.description}:"
+    ]
+    if args.replace:
+        plan.append(
+            "These collections will be DROPPED and replaced by the backup's copy (their current data is lost):"
+        )
+        plan += [f"  {source}" for source, _ in pairs]
+    else:
+        plan.append(
+            "New collections (existing ones are not touched; the restore fails if a target name exists):"
+        )
+        plan += [f"  {source} -> {restored}" for source, restored in pairs]
+    confirm(run.console, plan, args.yes, ask, interactive)
+    if wanted and any(not source.startswith("default.") for source, _ in pairs):
+        raise RestoreError(
+            "--collections: milvus-backup v0.4.15's `-c` addresses the default database only; restore "
+            "collections of other databases by leaving out --collections (the whole backup).",
+            2,
+        )
+    names = [source.split(".", 1)[1] for source, _ in pairs] if wanted else []
+    output = run(
+        backup_tool(run.target, *restore_arguments(info.name, names, suffix, args.replace)), RESTORE_TIMEOUT_S
+    )
+    if "success" not in output.splitlines():
+        raise RestoreError(
+            f"milvus-backup restore of {info.name} did not report success: {one_line(output)[-600:]}"
+        )
+    run.console.print(f"Restored {len(pairs)} collection(s) from {info.name}.", markup=False)
+
+
+def restore_etcd(run: Runner, args: argparse.Namespace, ask: Callable[[str], str], interactive: bool) -> None:
+    mounts = parse_inspect(run(docker(run.target, "inspect", ETCD_CONTAINER, SCHEDULER_CONTAINER)))
+    listing = run(docker(run.target, "exec", SCHEDULER_CONTAINER, "ls", "-1", SNAPSHOT_DIR))
+    snapshot = pick_snapshot(args.snapshot, listing.split())
+    running = [
+        name for name in run(docker(run.target, "ps", "--format", "{{.Names}}")).split() if name in STOP_ORDER
+    ]
+    stop = [name for name in STOP_ORDER if name in running]
+    plan = [
+        f"Restore etcd on {run.target.description} from snapshot {snapshot}:",
+        f"  stop: {', '.join(stop) or 'nothing running'}",
+        f"  REPLACE the contents of volume {mounts.etcd_volume} with the snapshot (the current data is kept in "
+        "the volume as member.replaced-<time> until you delete it)",
+        f"  start again: {', '.join(reversed(stop))}",
+        "Milvus will see the metadata as of the snapshot; collections created after it are lost from metadata.",
+    ]
+    confirm(run.console, plan, args.yes, ask, interactive)
+    for name in stop:
+        run(docker(run.target, "stop", name))
+    try:
+        run(
+            etcd_restore_command(
+                run.target, mounts.scheduler_image, mounts.etcd_volume, mounts.snapshot_volume, snapshot
+            ),
+            RESTORE_TIMEOUT_S,
+        )
+    finally:
+        # Started again whether or not the restore worked: the script changes nothing when it fails.
+        for name in reversed(stop):
+            run(docker(run.target, "start", name))
+    run.console.print(
+        f"etcd restored from {snapshot}; containers started again. Run `make verify` next.", markup=False
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m tools.restore",
+        description="Restore Milvus collections or etcd from the platform's backups.",
+        epilog="Exit status: 0 done, 1 restore or Docker host failed, 2 usage error or not confirmed.",
+    )
+    where = top.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="the Pulumi stack whose Docker host to use (Pulumi.<stack>.yaml)")
+    where.add_argument("--docker-host", help="ssh://USER@HOST, tcp://HOST:PORT, or `local`")
+    commands = top.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="list milvus-backup backups")
+    commands.add_parser("snapshots", help="list etcd snapshots and the scheduler's last runs")
+    collections = commands.add_parser("collections", help="restore collections from a milvus-backup backup")
+    collections.add_argument("--backup", required=True, help="backup name (see `list`)")
+    collections.add_argument(
+        "--collections", help="comma-separated collection names (default: all in the backup)"
+    )
+    mode = collections.add_mutually_exclusive_group()
+    mode.add_argument("--suffix", default="_restored", help="restore under NAME+SUFFIX (default: _restored)")
+    mode.add_argument(
+        "--replace", action="store_true", help="drop the existing collections and restore in place"
+    )
+    collections.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    etcd = commands.add_parser(
+        "etcd", help="disaster recovery: restore etcd from a snapshot (stops the platform)"
+    )
+    etcd.add_argument("--snapshot", required=True, help="snapshot file name (see `snapshots`) or `latest`")
+    etcd.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return top
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    ask: Callable[[str], str] = input,
+    interactive: bool | None = None,
+    console: Console | None = None,
+) -> int:
+    console = console or Console(highlight=False)
+    errors = Console(stderr=True, highlight=False)
+    args = parser().parse_args(argv)
+    try:
+        if getattr(args, "suffix", None) and not args.replace and not SUFFIX.match(args.suffix):
+            raise RestoreError(f"--suffix {args.suffix!r}: letters, digits and underscores only.", 2)
+        if getattr(args, "backup", None) and not NAME.match(args.backup):
+            raise RestoreError(
+                f"--backup {args.backup!r} is not a backup name (letters, digits, underscores).", 2
+            )
+        if (
+            getattr(args, "snapshot", None)
+            and args.snapshot != "latest"
+            and not SNAPSHOT.match(args.snapshot)
+        ):
+            raise RestoreError(
+                f"--snapshot {args.snapshot!r}: accepted `latest` or etcd_YYYYmmdd_HHMMSS.db.", 2
+            )
+        target = resolve_target(args.stack, args.docker_host)
+        run = Runner(target, console)
+        tty = sys.stdin.isatty() if interactive is None else interactive
+        if args.command == "list":
+            list_backups(run)
+        elif args.command == "snapshots":
+            list_snapshots(run)
+        elif args.command == "collections":
+            restore_collections(run, args, ask, tty)
+        else:
+            restore_etcd(run, args, ask, tty)
+    except RestoreError as error:
+        errors.print(f"restore: {error}", markup=False, soft_wrap=True)
+        return error.exit_code
+    except KeyboardInterrupt:
+        errors.print("restore: interrupted.", markup=False)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
