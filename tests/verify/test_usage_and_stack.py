@@ -1,0 +1,208 @@
+"""Usage errors exit 2 with one paragraph naming the flag or stack output; `--stack` reads
+`pulumi stack output --json --show-secrets` (a stand-in `pulumi` script on PATH, named FakePulumiCli
+below, plays the CLI); pure parts (outputs, backup age, recall) are tested directly."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.verify.conftest import run_verify
+from tests.verify.fakes import fake_milvus_health, serve
+from tools.verify import UsageError, endpoints_from_outputs
+from tools.verify_core import Redactor
+from tools.verify_http import Backup, BackupSchedule, judge_backup_age, parse_backup_list
+from tools.verify_milvus import exact_top_k, percentile, recall_at_k
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--milvus-uri", "localhost:19530"], "--milvus-uri"),
+        (["--minio-url", "ftp://x"], "--minio-url"),
+        (["--milvus-uri", "http://root:pw@h:19530"], "--milvus-uri contains credentials"),
+        (["--milvus-password", "abcdefgh"], "without a user"),
+        (["--milvus-user", "root"], "has no password"),
+        (["--backup-schedule", "every day"], "five-field cron"),
+        (["--backup-schedule", "0 2 * * *", "--backup-timezone", "Mars/Olympus"], "IANA time zone"),
+        (["--timeout", "0"], "--timeout"),
+        (["--metric", "HAMMING"], "--metric"),
+        (["--min-recall", "1.5"], "--min-recall"),
+        (["--no-such-flag"], "--no-such-flag"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], named: str) -> None:
+    run = run_verify(*args)
+
+    assert run.exit_code == 2
+    assert named in run.stderr
+    assert run.stdout == ""
+    assert "abcdefgh" not in run.stderr and "pw@" not in run.stderr
+
+
+def test_stack_without_pulumi_cli(tmp_path: Path) -> None:
+    run = run_verify("--stack", "dev", env={"PATH": str(tmp_path)})
+
+    assert run.exit_code == 2
+    assert "Pulumi CLI" in run.stderr and "--milvus-uri" in run.stderr
+
+
+def fake_pulumi_cli(directory: Path, outputs: dict[str, object], exit_code: int = 0) -> Path:
+    """FakePulumiCli: an executable `pulumi` that records its arguments and prints the given outputs,
+    as `pulumi stack output --json --show-secrets` does."""
+    script = directory / "pulumi"
+    record = directory / "argv.json"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"open({str(record)!r}, 'w').write(json.dumps(sys.argv[1:]))\n"
+        f"print({json.dumps(json.dumps(outputs))})\n"
+        f"sys.stderr.write('error: no stack named dev found\\n') if {exit_code} else None\n"
+        f"sys.exit({exit_code})\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return record
+
+
+def test_stack_outputs_are_read_and_flags_override(tmp_path: Path, closed_port: int) -> None:
+    password = "Stack-Secret-123"
+    with serve(fake_milvus_health()) as health:
+        record = fake_pulumi_cli(
+            tmp_path,
+            {
+                "milvusUri": f"http://127.0.0.1:{closed_port}",
+                "milvusHealthUrl": f"{health}/healthz",
+                "milvusUser": "root",
+                "milvusPassword": password,
+                "attuUrl": "http://127.0.0.1:1",
+                "backupApiUrl": "http://milvus-backup:8080/api/v1",
+                "backupSchedule": {
+                    "milvus": "0 2 * * *",
+                    "etcd": "0 */6 * * *",
+                    "offsite": None,
+                    "timezone": "Etc/UTC",
+                },
+                "minioRootPassword": "not-needed-by-verify",
+            },
+        )
+        env = {"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+        run = run_verify(
+            "--stack", "dev", "--attu-url", "http://127.0.0.1:2", "--timeout", "1", "--json", env=env
+        )
+
+    assert json.loads(record.read_text()) == ["stack", "output", "--stack", "dev", "--json", "--show-secrets"]
+    assert run.exit_code == 1
+    endpoints = run.report["endpoints"]
+    assert endpoints["attuUrl"] == "http://127.0.0.1:2"  # the flag wins over the stack output
+    assert endpoints["milvusUser"] == "root" and endpoints["milvusAuth"] == "password"
+    assert endpoints["backupSchedule"] == {"milvus": "0 2 * * *", "timezone": "Etc/UTC"}
+    assert run.check("milvus.healthz")["verdict"] == "pass"
+    assert run.check("milvus.connect")["verdict"] == "fail"
+    assert password not in run.stdout + run.stderr
+
+
+def test_failing_pulumi_is_a_usage_error(tmp_path: Path) -> None:
+    fake_pulumi_cli(tmp_path, {}, exit_code=255)
+    run = run_verify("--stack", "dev", env={"PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"})
+
+    assert run.exit_code == 2
+    assert "no stack named dev" in run.stderr
+
+
+def test_stack_output_of_wrong_type_names_it_without_the_secret() -> None:
+    with pytest.raises(UsageError, match="`milvusPassword`") as error:
+        endpoints_from_outputs({"milvusPassword": ["hunter22"]})
+    assert "hunter22" not in str(error.value)
+    with pytest.raises(UsageError, match="backupSchedule"):
+        endpoints_from_outputs({"backupSchedule": {"milvus": "61 2 * * *", "timezone": "Etc/UTC"}})
+    assert endpoints_from_outputs({"backupSchedule": {"milvus": None, "timezone": "Etc/UTC"}}) == {}
+
+
+# -- backup age -------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+DAILY = BackupSchedule("0 2 * * *", "Etc/UTC")
+
+
+def backup(name: str, hours_ago: float, ok: bool = True) -> Backup:
+    return Backup(name, NOW - timedelta(hours=hours_ago), ok)
+
+
+def test_daily_backup_allows_one_interval_plus_an_hour() -> None:
+    at_0300 = NOW.replace(hour=3, minute=0)  # an hour after today's 02:00 run: yesterday's may still count
+    yesterday = [Backup("d", NOW.replace(day=9, hour=2, minute=5), True)]
+    assert "newest d" in judge_backup_age(yesterday, DAILY, at_0300 - timedelta(minutes=1), allow_none=False)
+    with pytest.raises(Exception, match="older than the run due at 2026-03-10 02:00"):
+        judge_backup_age(yesterday, DAILY, at_0300 + timedelta(minutes=1), allow_none=False)
+
+
+def test_schedule_is_read_in_its_time_zone() -> None:
+    # 02:00 in Berlin is 01:00 UTC in March (CET): a backup at 01:30 UTC today is on time at 12:00 UTC.
+    berlin = BackupSchedule("0 2 * * *", "Europe/Berlin")
+    judge_backup_age([Backup("b", NOW.replace(hour=1, minute=30), True)], berlin, NOW, allow_none=False)
+    with pytest.raises(Exception, match="older than the run due"):
+        judge_backup_age([Backup("b", NOW.replace(hour=0, minute=30), True)], berlin, NOW, allow_none=False)
+
+
+def test_only_successful_backups_count_and_none_is_a_failure() -> None:
+    with pytest.raises(Exception, match="1 backups, none successful"):
+        judge_backup_age([backup("failed", 1, ok=False)], DAILY, NOW, allow_none=False)
+    with pytest.raises(Exception, match="--allow-no-backup"):
+        judge_backup_age([], DAILY, NOW, allow_none=False)
+
+
+def test_parse_backup_list_reads_the_v0_4_15_shape() -> None:
+    end_ms = int(NOW.timestamp() * 1000)
+    payload = {
+        "requestId": "r",
+        "msg": "success",
+        "data": [
+            {"name": "ok", "state_code": 2, "start_time": end_ms - 5000, "end_time": end_ms},
+            {"name": "running", "state_code": 1, "start_time": end_ms},
+            {"name": "initial", "start_time": end_ms},  # state_code 0 is omitted by the JSON encoder
+        ],
+    }
+    parsed = parse_backup_list(payload)
+    assert [(b.name, b.succeeded) for b in parsed] == [("ok", True), ("running", False), ("initial", False)]
+    assert parsed[0].taken_at == NOW
+
+
+# -- recall and latency maths -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("metric", ["L2", "IP", "COSINE"])
+def test_exact_top_k_matches_a_naive_ranking(metric: str) -> None:
+    rng = np.random.default_rng(3)
+    base, queries = rng.random((200, 8), dtype=np.float32), rng.random((5, 8), dtype=np.float32)
+    for q, ids in zip(queries, exact_top_k(base, queries, metric), strict=True):
+        if metric == "L2":
+            score = [-float(np.sum((v - q) ** 2)) for v in base]
+        elif metric == "IP":
+            score = [float(v @ q) for v in base]
+        else:
+            score = [float(v @ q / np.linalg.norm(v) / np.linalg.norm(q)) for v in base]
+        assert ids.tolist() == sorted(range(len(base)), key=lambda i: -score[i])[:10]
+
+
+def test_recall_and_percentiles() -> None:
+    truth = np.array([list(range(10)), list(range(10, 20))])
+    assert recall_at_k([list(range(10)), [*range(10, 15), 90, 91, 92, 93, 94]], truth) == 0.75
+    samples = [float(i) for i in range(1, 101)]
+    assert (percentile(samples, 0.5), percentile(samples, 0.95), percentile(samples, 0.99)) == (
+        50.0,
+        95.0,
+        99.0,
+    )
+
+
+def test_redactor_hides_every_known_secret() -> None:
+    redact = Redactor()
+    redact.add("s3cret-pw", None, "ab")
+    assert redact("token root:s3cret-pw and ab") == "token root:**** and ab"
