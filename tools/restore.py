@@ -339,7 +339,8 @@ class Runner:
             done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             raise RestoreError(
-                f"`{' '.join(command[:6])} ...` did not finish within {timeout:g}s on {self.target.description}."
+                f"`{' '.join(command[:6])} ...` did not finish within {timeout:g}s on {self.target.description}; "
+                "it may still be running on the host (check `docker logs milvus-backup`)."
             ) from None
         if done.returncode != 0:
             raise RestoreError(
