@@ -103,21 +103,22 @@ def evaluate(
 
         return report
 
+    # Rules only read properties, so each resource is marshalled once rather than once per rule.
+    views = {r.urn: (_props(r), _options(r), _provider(r)) for r in resources}
     for policy in POLICIES:
         level, properties = settings[policy.name]
         level = "mandatory" if level == "remediate" else level  # what the server reports for it
         if level == "disabled" or not isinstance(policy, ResourceValidationPolicy):
             continue
         for r in resources:
-            args = ResourceValidationArgs(
-                r.type, _props(r), r.urn, r.name, _options(r), _provider(r), dict(properties)
-            )
+            props, options, provider = views[r.urn]
+            args = ResourceValidationArgs(r.type, props, r.urn, r.name, options, provider, dict(properties))
             policy.validate(args, reporter(policy, level, r.urn))
 
-    stack = {
-        r.urn: PolicyResource(r.type, _props(r), r.urn, r.name, _options(r), _provider(r), None, [], {})
-        for r in resources
-    }
+    stack = {}
+    for r in resources:
+        props, options, provider = views[r.urn]
+        stack[r.urn] = PolicyResource(r.type, props, r.urn, r.name, options, provider, None, [], {})
     for r in resources:
         node = stack[r.urn]
         node.parent = stack.get(r.parent) if r.parent else None

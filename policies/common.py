@@ -169,14 +169,20 @@ def image_role(image: Any) -> str | None:
     }.get(name)
 
 
-def role_of(resource: Resource) -> str | None:
-    """The container's role: its `milvus-platform.role` label, else what its image implies."""
-    for label in known_list(resource.get("labels")):
+def role_of(resource: Resource) -> Any:
+    """The container's role: its `milvus-platform.role` label, else what its image implies; None when
+    neither says, UNKNOWN when the deciding value is unknown during preview."""
+    labels = resource.props.get("labels")
+    if labels is UNKNOWN:
+        return UNKNOWN
+    for label in known_list(labels):
+        if label is UNKNOWN or (isinstance(label, dict) and label.get("label") is UNKNOWN):
+            return UNKNOWN
         if isinstance(label, dict) and label.get("label") == ROLE_LABEL:
             value = label.get("value")
-            if isinstance(value, str):
-                return value
-    return image_role(resource.get("image"))
+            return value if isinstance(value, str) or value is UNKNOWN else None
+    image = resource.props.get("image")
+    return UNKNOWN if image is UNKNOWN else image_role(image)
 
 
 @dataclass(frozen=True)

@@ -217,8 +217,9 @@ def mac_profile_kept(container: Resource, config: Mapping[str, Any]) -> Iterator
     cis="5.26",
 )
 def no_new_privileges(container: Resource, config: Mapping[str, Any]) -> Iterator[str]:
-    if container.props.get("securityOpts") is UNKNOWN:
-        return
+    raw = container.props.get("securityOpts")
+    if raw is UNKNOWN or any(option is UNKNOWN for option in known_list(raw)):
+        return  # the setting may be in the part not known yet
     values = []
     for option in security_opts(container):
         if option == "no-new-privileges":
@@ -549,6 +550,8 @@ def read_only_root(container: Resource, config: Mapping[str, Any]) -> Iterator[s
     if read_only is UNKNOWN or read_only is True:
         return
     role = role_of(container)
+    if role is UNKNOWN:
+        return
     writable = setting(config, "writableRootRoles", READ_ONLY_SETTINGS)
     if role is not None and role not in ALWAYS_READ_ONLY and role in writable:
         return
@@ -591,7 +594,7 @@ def non_root_user(container: Resource, config: Mapping[str, Any]) -> Iterator[st
     if isinstance(user, str) and user.strip() and user.split(":", 1)[0].strip() not in ROOT_USERS:
         return
     role = role_of(container)
-    if role is not None and role in setting(config, "rootRoles", NON_ROOT_SETTINGS):
+    if role is UNKNOWN or (role is not None and role in setting(config, "rootRoles", NON_ROOT_SETTINGS)):
         return
     shown = f'user "{user}"' if isinstance(user, str) and user.strip() else "the image's default user (root)"
     yield (

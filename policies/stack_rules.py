@@ -178,7 +178,10 @@ def offsite_backup_configured(resources: list[Resource], config: Mapping[str, An
     containers = list(of_type(resources, CONTAINER))
     if not containers:
         return
-    schedulers = [c for c in containers if role_of(c) == "backup-scheduler"]
+    roles = [role_of(c) for c in containers]
+    if any(role is UNKNOWN for role in roles):
+        return  # a scheduler may hide behind an unknown label
+    schedulers = [c for c, role in zip(containers, roles, strict=True) if role == "backup-scheduler"]
     for scheduler in schedulers:
         env = env_of(scheduler)
         value = env.values.get(OFFSITE_VARIABLE)
