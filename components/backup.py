@@ -20,6 +20,7 @@ Facts about milvus-backup v0.4.15 this relies on (read in its source, core/param
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ BACKUP_CONFIG_PATH = "/app/configs/backup.yaml"
 SCHEDULER_KEY = "backup-scheduler"
 SCHEDULER_CONTAINER = "milvus-backup-scheduler"
 SCHEDULER_CONTEXT = "backup/scheduler"  # image build context, relative to the repo root
+REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEDULER_IMAGE_REPOSITORY = "milvus-platform/backup-scheduler"
 SCRIPTS_DIR = "/app/scheduler"
 CRONTAB_PATH = f"{SCRIPTS_DIR}/crontab"
@@ -463,9 +465,20 @@ def scheduler_environment(
     return env
 
 
-def scheduler_image_tag(backup_image: str) -> str:
-    """The local tag of the built scheduler image: follows the milvus-backup version it is built from."""
-    return f"{SCHEDULER_IMAGE_REPOSITORY}:{image_tag(backup_image).replace(':', '-')}"
+def scheduler_context_digest(context: Path = REPO_ROOT / SCHEDULER_CONTEXT) -> str:
+    """sha256 over the build context's files (names and contents), first 12 hex digits."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in context.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(context).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def scheduler_image_tag(backup_image: str, context_digest: str | None = None) -> str:
+    """The local tag of the built scheduler image: the milvus-backup version it is built from plus a digest
+    of the build context, so a changed script gives a new tag and Pulumi replaces image and container
+    (a fixed tag would leave the old scripts running)."""
+    digest = context_digest if context_digest is not None else scheduler_context_digest()
+    return f"{SCHEDULER_IMAGE_REPOSITORY}:{image_tag(backup_image).replace(':', '-')}-{digest}"
 
 
 def scheduler_spec(

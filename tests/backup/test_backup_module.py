@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,12 +23,13 @@ from components.backup import (
     posix_tz,
     render_backup_yaml,
     render_crontab,
+    scheduler_context_digest,
     scheduler_environment,
     scheduler_spec,
     status_paths,
 )
 from components.config import ConfigError, MilvusSettings, MinioSettings, Secret, Section, parse
-from components.images import DEFAULT_IMAGES
+from components.images import DEFAULT_IMAGES, check_image_reference
 from tests.backup.conftest import REPO, SCHEDULER
 
 SETTINGS = BackupYamlSettings(
@@ -289,7 +292,9 @@ def test_scheduler_spec() -> None:
         "ETCD_IMAGE": DEFAULT_IMAGES.etcd,
         "MINIO_IMAGE": DEFAULT_IMAGES.minio,
     }
-    assert spec.image == "milvus-platform/backup-scheduler:v0.4.15"
+    assert re.fullmatch(r"milvus-platform/backup-scheduler:v0\.4\.15-[0-9a-f]{12}", spec.image)
+    assert spec.image.endswith(scheduler_context_digest())
+    check_image_reference(spec.image)  # pinned, as the policy pack and config require
     assert spec.memory_mb == 256 and spec.ports == ()
     assert spec.healthcheck.test == ("CMD", "/app/scheduler/healthcheck.sh")
     assert spec.entrypoint == ("/app/scheduler/entrypoint.sh",)
@@ -327,7 +332,7 @@ def test_scheduler_spec_follows_configured_images_and_memory() -> None:
         etcd_image="quay.io/coreos/etcd:v3.5.21",
     )
     assert spec.memory_mb == 384
-    assert spec.image == "milvus-platform/backup-scheduler:v0.4.15-lab1"
+    assert spec.image.startswith("milvus-platform/backup-scheduler:v0.4.15-lab1-")
     assert spec.build is not None and spec.build.args["ETCD_IMAGE"] == "quay.io/coreos/etcd:v3.5.21"
     assert "OFFSITE_S3_ENDPOINT" not in spec.env
 
@@ -367,3 +372,13 @@ def test_status_file_round_trip() -> None:
         "milvus-backup": "/status/milvus-backup.status",
         "etcd-snapshot": "/status/etcd-snapshot.status",
     }
+
+
+def test_a_changed_script_changes_the_image_tag(tmp_path: Path) -> None:
+    context = tmp_path / "scheduler"
+    shutil.copytree(SCHEDULER, context)
+    before = scheduler_context_digest(context)
+    assert before == scheduler_context_digest(SCHEDULER)
+    script = context / "etcd-snapshot-job.sh"
+    script.write_text(script.read_text() + "# changed\n")
+    assert scheduler_context_digest(context) != before
