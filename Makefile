@@ -50,5 +50,18 @@ up: $(VENV)/.installed
 preview: $(VENV)/.installed
 	pulumi preview --diff --stack $(STACK) --policy-pack policies
 
+# Offline plan: the program under Pulumi's mocks plus the policy pack; no CLI, no credentials.
+plan: $(VENV)/.installed
+	$(PY) -m tools.plan --stack $(STACK) $(ARGS)
+
+# After `pulumi up`: health, a temporary collection, backups; `make verify ARGS=--bench` measures.
+verify: $(VENV)/.installed
+	$(PY) -m tools.verify --stack $(STACK) $(ARGS)
+
+# Restore collections from a named backup: make restore STACK=dev BACKUP=scheduled_20261124_020000 [ARGS=...]
+restore: $(VENV)/.installed
+	@test -n "$(BACKUP)" || { echo "make restore needs BACKUP=<backup name> (list them: make restore-list STACK=...)"; exit 2; }
+	$(PY) -m tools.restore --stack $(STACK) collections --backup $(BACKUP) $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

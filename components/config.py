@@ -13,12 +13,16 @@ import json
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import pulumi
 
 from components.images import DEFAULT_IMAGES, ImageError, check_image_reference
+
+if TYPE_CHECKING:
+    from components.backup import BackupConfig
+    from components.vm_config import VmConfig
 
 NAMESPACE = "milvus-platform"
 
@@ -242,6 +246,8 @@ class PlatformConfig:
     minio: MinioSettings
     milvus: MilvusSettings
     protect_data: bool
+    backup: BackupConfig
+    vm: VmConfig | None  # target proxmox only
 
 
 DEFAULT_MINIO = {
@@ -291,6 +297,10 @@ def _memory(section: Section) -> MemoryLimits:
     return MemoryLimits(**values)
 
 
+# Never published, so a firewall rule or a review can never mistake a service port for them.
+RESERVED_PORTS = {2379: "etcd's client port", 8080: "milvus-backup's REST API port"}
+
+
 def _ports(section: Section) -> Ports:
     # Ports below 1024 need root on the host (CIS Docker 5.8), so they are refused.
     values = {
@@ -300,6 +310,10 @@ def _ports(section: Section) -> Ports:
     section.finish()
     seen: dict[int, str] = {}
     for name, port in values.items():
+        if port in RESERVED_PORTS:
+            raise ConfigError(
+                section.key(name), f"is {port}, {RESERVED_PORTS[port]}", "any other port from 1024 to 65535"
+            )
         if port in seen:
             raise ConfigError(
                 section.key(name),
@@ -435,22 +449,48 @@ def parse(raw: Mapping[str, Any], secret_keys: Collection[str] = (), stack: str 
         section.secret = name in secret_keys
         return section
 
+    # Imported here, not at the top: both sections are parsed with this module's readers.
+    from components.backup import parse_backup
+    from components.vm_config import parse_vm
+
     target = top.string("target", "local")
     if target not in TARGETS:
         raise ConfigError("target", f"is {describe(target)}", " | ".join(TARGETS))
     assert target is not None
+    memory = _memory(part("memoryMb"))
+    backup = parse_backup(part("backup"))
+    vm = None
+    if target == "proxmox":
+        breakdown = {SERVICE_TITLES[name]: getattr(memory, name) for name in SERVICE_TITLES}
+        breakdown["backup scheduler"] = backup.memory_mb
+        vm = parse_vm(part("vm"), memory.total() + backup.memory_mb, breakdown)
+    elif top.get("vm") is not None:
+        raise ConfigError(
+            "vm", f"is set, but target is {describe(target)}", "a `vm` section only with target proxmox"
+        )
+    default_publish = "127.0.0.1"
+    if vm is not None:
+        if vm.static_address is None and "publishAddress" not in values:
+            raise ConfigError(
+                "publishAddress",
+                "is unset, and `vm.ipv4` is dhcp, so the VM's address is not known in advance",
+                "the address the DHCP server reserves for the VM, or a static `vm.ipv4`",
+            )
+        default_publish = vm.static_address or default_publish
     config = PlatformConfig(
         stack=stack,
         target=target,
         docker_host=_docker_host(top, target),
-        publish_address=_ip(top, "publishAddress", "127.0.0.1"),
+        publish_address=_ip(top, "publishAddress", default_publish),
         management_address=_ip(top, "managementAddress", "127.0.0.1"),
         images=_images(part("versions")),
-        memory=_memory(part("memoryMb")),
+        memory=memory,
         ports=_ports(part("ports")),
         minio=_minio(part("minio")),
         milvus=_milvus(part("milvus")),
         protect_data=top.boolean("protectData", True),
+        backup=backup,
+        vm=vm,
     )
     top.finish()
     return config

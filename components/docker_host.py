@@ -11,6 +11,11 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import PlatformConfig
+from components.proxmox_vm import ProxmoxVm, ProxmoxVmArgs, firewall_openings
+
+# The docker CLI's ssh helper: fail instead of prompting; trust a new VM's host key on first contact
+# (the readiness gate already logged in to that address).
+SSH_OPTIONS = ["-o", "BatchMode=yes"]
 
 
 class DockerHost(pulumi.ComponentResource):
@@ -19,15 +24,34 @@ class DockerHost(pulumi.ComponentResource):
     def __init__(self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("milvus:host:DockerHost", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.vm: ProxmoxVm | None = None
         if config.target == "local":
             self.provider = docker.Provider("docker", opts=child)
         elif config.target == "ssh":
-            # Batch mode: fail instead of prompting when the key is not in the SSH agent.
             self.provider = docker.Provider(
-                "docker", host=config.docker_host, ssh_opts=["-o", "BatchMode=yes"], opts=child
+                "docker", host=config.docker_host, ssh_opts=SSH_OPTIONS, opts=child
+            )
+        elif config.target == "proxmox" and config.vm is not None:
+            self.vm = ProxmoxVm(
+                "docker-host",
+                ProxmoxVmArgs(
+                    vm=config.vm,
+                    protect=config.protect_data,
+                    openings=firewall_openings(
+                        config.ports, config.vm, management=config.management_address != "127.0.0.1"
+                    ),
+                ),
+                opts=child,
+            )
+            # The URL resolves only after the readiness gate, so no docker call happens before Docker is up.
+            self.provider = docker.Provider(
+                "docker",
+                host=self.vm.docker_host_url,
+                ssh_opts=[*SSH_OPTIONS, "-o", "StrictHostKeyChecking=accept-new"],
+                opts=child,
             )
         else:
-            raise NotImplementedError(config.target)
+            raise ValueError(f"target {config.target!r} without its settings")  # config.parse prevents this
         self.register_outputs({})
 
     @staticmethod

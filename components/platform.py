@@ -11,7 +11,6 @@ import pulumi_random as random
 from components import services
 from components.config import PlatformConfig, Secret
 from components.service import Service, ServiceArgs
-from components.spec import ServiceSpec
 
 NETWORK_NAME = "milvus-platform"
 # Logical name -> Docker volume name. Stateful: protected, and kept on the host if removed from the program.
@@ -19,6 +18,8 @@ DATA_VOLUMES = {
     "etcd-data": "milvus-etcd-data",
     "minio-data": "milvus-minio-data",
     "milvus-data": "milvus-data",
+    "etcd-snapshots": "milvus-etcd-snapshots",
+    "backup-status": "milvus-backup-status",
 }
 
 
@@ -26,8 +27,6 @@ DATA_VOLUMES = {
 class MilvusPlatformArgs:
     config: PlatformConfig
     provider: docker.Provider
-    # Extra service specs from other components (e.g. the backup scheduler), declared like the rest.
-    extra_services: tuple[ServiceSpec, ...] = ()
 
 
 class MilvusPlatform(pulumi.ComponentResource):
@@ -70,7 +69,7 @@ class MilvusPlatform(pulumi.ComponentResource):
         }
 
         self.services: dict[str, Service] = {}
-        for spec in (*services.platform_services(config, credentials), *args.extra_services):
+        for spec in services.platform_services(config, credentials):
             self.services[spec.key] = Service(
                 spec.key,
                 ServiceArgs(

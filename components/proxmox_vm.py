@@ -281,7 +281,12 @@ class ProxmoxVm(pulumi.ComponentResource):
         super().__init__("milvus:proxmox:ProxmoxVm", name, None, opts)
         vm = args.vm
         rules = firewall_rules(vm, args.openings)  # refuses forbidden ports before anything is declared
-        if args.ssh_private_key is None and not os.environ.get("SSH_AUTH_SOCK"):
+        # Only `pulumi up` logs in; a preview (or the offline plan in CI) has no agent and needs none.
+        if (
+            args.ssh_private_key is None
+            and not os.environ.get("SSH_AUTH_SOCK")
+            and not pulumi.runtime.is_dry_run()
+        ):
             raise ProxmoxVmError(
                 f"ProxmoxVm: no SSH agent (SSH_AUTH_SOCK is not set) and no private key for the readiness "
                 f"check as `{vm.ssh_user}`. Accepted: start ssh-agent and `ssh-add` the key whose public half is "

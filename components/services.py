@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.backup import BACKUP_CONFIG_PATH, BackupYamlSettings, render_backup_yaml
+from components.backup import BACKUP_CONFIG_PATH, BackupYamlSettings, render_backup_yaml, scheduler_spec
 from components.config import PlatformConfig
 from components.spec import ConfigFile, HealthCheck, PublishedPort, ServiceSpec, VolumeMount
 
@@ -161,21 +161,6 @@ def attu(config: PlatformConfig) -> ServiceSpec:
     )
 
 
-def backup_yaml_settings(config: PlatformConfig) -> BackupYamlSettings:
-    return BackupYamlSettings(
-        milvus_host=MILVUS_HOST,
-        milvus_port=MILVUS_GRPC_PORT,
-        milvus_http_port=MILVUS_HTTP_PORT,
-        auth_enabled=config.milvus.auth_enabled,
-        minio_host=MINIO_HOST,
-        minio_port=MINIO_API_PORT,
-        bucket=config.minio.bucket,
-        root_path=config.minio.root_path,
-        backup_bucket=config.minio.backup_bucket,
-        backup_root_path=config.minio.backup_root_path,
-    )
-
-
 def backup_credentials_env(
     config: PlatformConfig, credentials: Credentials
 ) -> tuple[dict[str, str], dict[str, pulumi.Input[str]]]:
@@ -216,6 +201,30 @@ def backup(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
     )
 
 
+def backup_yaml_settings(config: PlatformConfig) -> BackupYamlSettings:
+    settings = BackupYamlSettings.for_platform(config.minio, config.milvus)
+    assert (settings.milvus_host, settings.minio_host) == (MILVUS_HOST, MINIO_HOST)
+    return settings
+
+
+def backup_scheduler(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
+    """crond running milvus-backup, etcd snapshots and the off-host copy on the configured schedule."""
+    auth = config.milvus.auth_enabled
+    return scheduler_spec(
+        config.backup,
+        backup_yaml_settings(config),
+        minio_access_key=credentials.minio_user,
+        minio_secret_key=credentials.minio_password,
+        milvus_user=MILVUS_ROOT_USER if auth else None,
+        milvus_password=credentials.milvus_password if auth else None,
+        backup_image=config.images.backup,
+        etcd_image=config.images.etcd,
+        minio_image=config.images.minio,
+        etcd_endpoint=f"http://{ETCD_HOST}:{ETCD_PORT}",
+        depends_on=("etcd", "minio", "milvus"),
+    )
+
+
 def platform_services(config: PlatformConfig, credentials: Credentials) -> tuple[ServiceSpec, ...]:
     """Every service, dependencies before dependents."""
     return (
@@ -224,4 +233,5 @@ def platform_services(config: PlatformConfig, credentials: Credentials) -> tuple
         milvus(config, credentials),
         attu(config),
         backup(config, credentials),
+        backup_scheduler(config, credentials),
     )

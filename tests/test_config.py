@@ -42,7 +42,7 @@ def test_full_ssh_stack_with_secrets() -> None:
             dockerHost="ssh://deploy@10.25.20.19",
             publishAddress="10.25.20.19",
             memoryMb={"milvus": 8192},
-            ports={"attu": 8080},
+            ports={"attu": 8088},
             minio={"rootUser": "labminio", "rootPassword": GOOD_PASSWORD},
             milvus={"rootPassword": GOOD_PASSWORD, "authEnabled": False},
             protectData="false",
@@ -51,7 +51,7 @@ def test_full_ssh_stack_with_secrets() -> None:
     )
     assert config.docker_host == "ssh://deploy@10.25.20.19"
     assert config.memory.milvus == 8192 and config.memory.etcd == MEMORY_DEFAULT_MB.etcd
-    assert config.ports.attu == 8080 and config.ports.milvusGrpc == 19530
+    assert config.ports.attu == 8088 and config.ports.milvusGrpc == 19530
     assert config.minio.root_password == Secret(GOOD_PASSWORD)
     assert config.milvus.auth_enabled is False
     assert config.protect_data is False
@@ -103,6 +103,9 @@ BAD: list[tuple[str, dict[str, str], set[str], str, str]] = [
     ("image empty", raw(versions={"minio": ""}), set(), "versions.minio", "non-empty string"),
     ("port out of range", raw(ports={"attu": 70000}), set(), "ports.attu", "1024 to 65535"),
     ("privileged port", raw(ports={"attu": 80}), set(), "ports.attu", "1024 to 65535"),
+    ("etcd's port", raw(ports={"attu": 2379}), set(), "ports.attu", "etcd's client port"),
+    ("backup API's port", raw(ports={"minioConsole": 8080}), set(), "ports.minioConsole", "REST API"),
+    ("vm without proxmox", raw(vm={"node": "node07"}), set(), "vm", "only with target proxmox"),
     ("two services one port", raw(ports={"attu": 9000}), set(), "ports.minioApi", "same host port"),
     (
         "minio user default",

@@ -29,6 +29,7 @@ CONTAINER_NAMES = {
     "milvus": "milvus-standalone",
     "attu": "milvus-attu",
     "backup": "milvus-backup",
+    "backup-scheduler": "milvus-backup-scheduler",
 }
 DOCKER_STACKS = ["local", "dev"]
 
@@ -52,8 +53,8 @@ def containers(program: Program) -> dict[str, Declared]:
 
 def test_declares_the_platform_once(program: Program) -> None:
     counts = Counter(r.type for r in program.resources)
-    assert counts[CONTAINER] == counts[IMAGE] == counts[SERVICE] == 5
-    assert counts[NETWORK] == 1 and counts[VOLUME] == 3 and counts[PLATFORM] == 1
+    assert counts[CONTAINER] == counts[IMAGE] == counts[SERVICE] == 6
+    assert counts[NETWORK] == 1 and counts[VOLUME] == 5 and counts[PLATFORM] == 1
     assert counts[DOCKER_PROVIDER] == 1
     assert counts["random:index/randomPassword:RandomPassword"] == 2
     assert {c.inputs["name"] for c in program.of_type(CONTAINER)} == set(CONTAINER_NAMES.values())
@@ -78,7 +79,7 @@ def test_every_docker_resource_uses_the_one_provider_and_is_parented(program: Pr
 def test_every_container_has_the_shared_hardening(program: Program, name: str) -> None:
     c = containers(program)[name].inputs
     assert c["memory"] >= 256 and c["memorySwap"] == c["memory"]
-    assert c["cpuShares"] >= 512
+    assert c["cpuShares"] >= 256
     assert c["restart"] == "on-failure" and 1 <= c["maxRetryCount"] <= 5
     assert c["logDriver"] == "json-file" and c["logOpts"] == {"max-size": "50m", "max-file": "5"}
     assert c["securityOpts"] == ["no-new-privileges:true"]
@@ -110,6 +111,20 @@ def test_images_are_pulled_in_parallel_and_kept(program: Program) -> None:
         assert image.inputs["name"] == container.inputs["image"] and image.inputs["keepLocally"] is True
         assert image.urn in container.dependencies
         assert not image.dependencies  # nothing orders the pulls
+        assert ("build" in image.inputs) == (name == "backup-scheduler")
+
+
+def test_the_scheduler_image_is_built_from_the_pinned_images(program: Program) -> None:
+    image = program.one(IMAGE, "backup-scheduler")
+    build = image.inputs["build"]
+    assert build["context"].endswith("/backup/scheduler") and build["dockerfile"] == "Dockerfile"
+    assert build["buildArgs"] == {
+        "BACKUP_IMAGE": "milvusdb/milvus-backup:v0.4.15",
+        "ETCD_IMAGE": "quay.io/coreos/etcd:v3.5.18",
+        "MINIO_IMAGE": "minio/minio:RELEASE.2024-05-28T17-19-04Z",
+    }
+    # The tag follows the milvus-backup version and a hash of the build context, so edits rebuild it.
+    assert image.inputs["name"].startswith("milvus-platform/backup-scheduler:v0.4.15-")
 
 
 def test_health_checks_use_binaries_the_images_contain(program: Program) -> None:
@@ -119,6 +134,7 @@ def test_health_checks_use_binaries_the_images_contain(program: Program) -> None
     assert tests["milvus"][:2] == ["CMD", "curl"] and tests["milvus"][-1] == "http://localhost:9091/healthz"
     assert tests["attu"][:3] == ["CMD", "node", "-e"] and "/api/v1/healthy" in tests["attu"][3]
     assert tests["backup"][:2] == ["CMD", "curl"] and tests["backup"][-1].endswith(":8080/api/v1/hello")
+    assert tests["backup-scheduler"] == ["CMD", "/app/scheduler/healthcheck.sh"]
 
 
 def published(program: Program) -> dict[str, set[tuple[int, int, str]]]:
@@ -129,9 +145,10 @@ def published(program: Program) -> dict[str, set[tuple[int, int, str]]]:
 
 
 def test_only_the_ports_each_role_needs_on_the_right_address(program: Program) -> None:
-    publish = program.config.values.get("milvus-platform:publishAddress", "127.0.0.1")
+    on_vm = program.config.values["milvus-platform:target"] == "proxmox"
+    publish = "10.25.20.19" if on_vm else "127.0.0.1"  # the dev stack's VM address, by default
     ports = published(program)
-    assert ports["etcd"] == set() and ports["backup"] == set()
+    assert ports["etcd"] == ports["backup"] == ports["backup-scheduler"] == set()
     assert ports["milvus"] == {(19530, 19530, publish), (9091, 9091, "127.0.0.1")}
     assert ports["minio"] == {(9000, 9000, publish), (9001, 9001, "127.0.0.1")}
     assert ports["attu"] == {(3000, 8000, publish)}
@@ -149,6 +166,7 @@ def test_start_order_comes_from_health(program: Program) -> None:
         "milvus": {"etcd", "minio"},
         "attu": {"milvus"},
         "backup": {"milvus", "minio"},
+        "backup-scheduler": {"etcd", "minio", "milvus"},
     }
     assert all(c.inputs["wait"] for c in by_name.values())
 
@@ -197,7 +215,7 @@ def test_backup_server_reads_a_rendered_config_and_credentials_from_env(program:
 
 def test_data_volumes_are_protected_and_outlive_their_containers(program: Program) -> None:
     volumes = {v.name: v for v in program.of_type(VOLUME)}
-    assert set(volumes) == {"etcd-data", "minio-data", "milvus-data"}
+    assert set(volumes) == {"etcd-data", "minio-data", "milvus-data", "etcd-snapshots", "backup-status"}
     for volume in volumes.values():
         assert volume.protect and volume.retain_on_delete
         assert not volume.dependencies  # a container change can never replace a volume
@@ -207,6 +225,9 @@ def test_data_volumes_are_protected_and_outlive_their_containers(program: Progra
     }
     assert mounts["etcd"] == ["milvus-etcd-data"] and mounts["minio"] == ["milvus-minio-data"]
     assert mounts["milvus"] == ["milvus-data"]
+    assert mounts["backup-scheduler"] == ["milvus-etcd-snapshots", "milvus-backup-status"]
+    for container in program.of_type(CONTAINER):  # no Docker socket, no host path anywhere
+        assert all("hostPath" not in v for v in container.inputs.get("volumes") or [])
 
 
 def test_throwaway_stacks_can_unprotect_data() -> None:
@@ -226,7 +247,7 @@ def test_no_secret_in_any_plaintext_input_or_output(program: Program) -> None:
     assert leaks == []
     assert {"minioRootPassword", "milvusPassword"} <= program.secret_outputs
     for container in program.of_type(CONTAINER):
-        if container.name in ("minio", "milvus", "backup"):
+        if container.name in ("minio", "milvus", "backup", "backup-scheduler"):
             assert "envs" in container.secret_input_names()
 
 
@@ -253,13 +274,14 @@ def test_outputs(program: Program) -> None:
 def test_auth_off_exports_no_milvus_credentials_and_backup_sends_none() -> None:
     program = run_program("local", overrides={"milvus": {"authEnabled": False}})
     assert "milvusPassword" not in program.outputs and "milvusUser" not in program.outputs
-    backup = env(containers(program)["backup"])
-    assert "MILVUS_PASSWORD" not in backup and "MILVUS_USER" not in backup
+    for name in ("backup", "backup-scheduler"):
+        backup = env(containers(program)[name])
+        assert "MILVUS_PASSWORD" not in backup and "MILVUS_USER" not in backup
     assert env(containers(program)["milvus"])["COMMON_SECURITY_AUTHORIZATIONENABLED"] == "false"
 
 
 def test_the_ssh_target_talks_to_the_configured_host() -> None:
-    program = run_program("dev")
+    program = run_program("local", overrides={"target": "ssh", "dockerHost": "ssh://deploy@10.25.20.19"})
     provider = program.of_type(DOCKER_PROVIDER)[0]
     assert provider.inputs["host"] == "ssh://deploy@10.25.20.19"
     assert json.loads(provider.inputs["sshOpts"]) == [
@@ -268,6 +290,24 @@ def test_the_ssh_target_talks_to_the_configured_host() -> None:
     ]  # providers get JSON-encoded config
     local = run_program("local").of_type(DOCKER_PROVIDER)[0]
     assert "host" not in local.inputs  # DOCKER_HOST or the default socket
+
+
+def test_the_proxmox_target_deploys_only_after_the_vm_is_ready() -> None:
+    program = run_program("dev")
+    gate = program.one("command:remote:Command", "ready")
+    vm = program.one("proxmoxve:index/vmLegacy:VmLegacy", "vm")
+    host = program.one("milvus:host:DockerHost", "host")
+    assert program.by_urn(program.by_urn(vm.parent).parent) == host
+    provider = program.of_type(DOCKER_PROVIDER)[0]
+    assert provider.parent == host.urn
+    assert gate.urn in provider.dependencies  # its ssh:// URL resolves from the gate's output
+    assert not isinstance(provider.inputs.get("host"), str)  # unknown until the gate has run
+    assert json.loads(provider.inputs["sshOpts"])[-1] == "StrictHostKeyChecking=accept-new"
+    assert vm.protect and vm.inputs["protection"] is True
+    # Published ports bind to the VM's static address by default.
+    assert ("10.25.20.19", 19530) in {
+        (p["ip"], p["external"]) for p in containers(program)["milvus"].inputs["ports"]
+    }
 
 
 def wire(program: Program) -> dict[str, Any]:

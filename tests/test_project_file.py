@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ from components.config import DEFAULT_MINIO, MEMORY_DEFAULT_MB, ConfigError, Por
 from components.images import DEFAULT_IMAGES
 from tools.pulumi_mocks import list_stacks, load_stack_config
 
-PROJECT = yaml.safe_load(open("Pulumi.yaml"))
+PROJECT = yaml.safe_load(pathlib.Path("Pulumi.yaml").read_text())
 DECLARED = PROJECT["config"]
 
 
@@ -44,10 +45,20 @@ def test_declared_defaults_are_the_programs_defaults() -> None:
     assert defaults["ports"] == dataclasses.asdict(Ports())
     assert defaults["minio"] == DEFAULT_MINIO
     config = parse({})
-    assert defaults["target"] == config.target and defaults["publishAddress"] == config.publish_address
+    assert defaults["target"] == config.target and "publishAddress" not in defaults  # depends on the target
+    assert config.publish_address == "127.0.0.1"
     assert defaults["managementAddress"] == config.management_address
     assert defaults["protectData"] is config.protect_data is True
     assert defaults["milvus"] == {"authEnabled": config.milvus.auth_enabled}
+    backup = config.backup
+    assert defaults["backup"] == {
+        "milvusSchedule": backup.milvus_schedule,
+        "milvusKeepDays": backup.milvus_keep_days,
+        "etcdSchedule": backup.etcd_schedule,
+        "etcdKeepDays": backup.etcd_keep_days,
+        "timeZone": backup.time_zone,
+        "memoryMb": backup.memory_mb,
+    }
 
 
 @pytest.mark.parametrize("stack", list_stacks())
@@ -56,7 +67,7 @@ def test_every_stack_file_is_valid_config(stack: str) -> None:
     raw = {k.split(":", 1)[1]: v for k, v in loaded.values.items() if k.startswith("milvus-platform:")}
     config = parse(raw, {k.split(":", 1)[1] for k in loaded.secret_keys}, stack)
     assert config.stack == stack
-    stack_file = open(f"Pulumi.{stack}.yaml").read()
+    stack_file = pathlib.Path(f"Pulumi.{stack}.yaml").read_text()
     assert "secure:" not in stack_file or "encryptionsalt" in stack_file
 
 

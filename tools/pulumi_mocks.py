@@ -7,6 +7,7 @@ the program; `secure:` values become placeholder secrets.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import runpy
@@ -230,6 +231,24 @@ class PlatformMocks(pulumi_mocks.Mocks):
         return {}, None
 
 
+# Providers that take credentials from the environment get obviously fake ones: the mocks never call
+# a provider, and a real run reads the operator's own (never these).
+OFFLINE_PROVIDER_ENV = {
+    "PROXMOX_VE_API_TOKEN": "offline-plan@pve!placeholder=00000000-0000-0000-0000-000000000000"
+}
+
+
+@contextlib.contextmanager
+def _offline_provider_env() -> Iterator[None]:
+    added = {k: v for k, v in OFFLINE_PROVIDER_ENV.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            del os.environ[key]
+
+
 def run_program(
     stack: str, overrides: Mapping[str, Any] | None = None, main: str = os.path.join(REPO_ROOT, "__main__.py")
 ) -> Program:
@@ -238,7 +257,8 @@ def run_program(
     monitor = _Monitor(PlatformMocks())
     pulumi_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config.values, config.secret_keys)
-    pulumi_mocks.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    # A plan is a preview: code that only `pulumi up` needs (e.g. an SSH agent) is not asked for.
+    pulumi_mocks.set_mocks(PlatformMocks(), project=PROJECT, stack=stack, preview=True, monitor=monitor)
     root = pulumi_settings.get_root_resource()
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
@@ -254,7 +274,8 @@ def run_program(
         runpy.run_path(main, run_name="__main__")
 
     try:
-        _sync_await(run_pulumi_func(program))
+        with _offline_provider_env():
+            _sync_await(run_pulumi_func(program))
     except Exception as error:
         raise ProgramFailed(error, monitor.declared) from error
     _sync_await(resolve_outputs())
