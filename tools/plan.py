@@ -305,7 +305,9 @@ def _memory(value: Any) -> str:
     return f"{value} MB" if isinstance(value, int) else str(value)
 
 
-def render_text(stack: str, items: Sequence[PlannedItem], violations: Sequence[Violation] | None) -> str:
+def render_text(
+    stack: str, items: Sequence[PlannedItem], violations: Sequence[Violation] | None, disclaimer: bool = True
+) -> str:
     """The plain-text report: disclaimer, resource tree, containers, policy verdicts."""
     from rich.console import Console
     from rich.table import Table
@@ -313,8 +315,9 @@ def render_text(stack: str, items: Sequence[PlannedItem], violations: Sequence[V
     out = io.StringIO()
     # A fixed wide console: CI logs are not terminals, and wrapped image names would be unreadable.
     console = Console(file=out, width=240, color_system=None, highlight=False, emoji=False, markup=False)
-    console.print(DISCLAIMER, soft_wrap=True)
-    console.print()
+    if disclaimer:
+        console.print(DISCLAIMER, soft_wrap=True)
+        console.print()
     console.print(f"Stack {stack}: {len(items)} resources", soft_wrap=True)
     tree = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
     for column in ("RESOURCE", "TYPE", "DETAILS"):
@@ -323,7 +326,7 @@ def render_text(stack: str, items: Sequence[PlannedItem], violations: Sequence[V
         tree.add_row(row.prefix + row.item.name, row.item.type, details(row.item))
     console.print(tree)
 
-    containers = [s for s in (i.container() for i in items) if s is not None]
+    containers = sorted((s for s in (i.container() for i in items) if s is not None), key=lambda c: c.name)
     console.print()
     console.print(f"Containers: {len(containers)}", soft_wrap=True)
     table = Table(box=None, show_edge=False, pad_edge=False, header_style="bold")
@@ -505,7 +508,7 @@ def render_markdown(
     commit = f" (`{diff.base_commit[:12]}`)" if diff.base_commit else ""
     lines = [
         COMMENT_MARKER,
-        f"### Offline plan: stack `{stack}` against `{diff.base}`{commit}",
+        f"### Offline plan (Pulumi mocks, not `pulumi preview`): stack `{stack}` against `{diff.base}`{commit}",
         "",
         f"> {DISCLAIMER}",
         "",
@@ -578,9 +581,8 @@ def render_markdown(
 # --------------------------------------------------------------------------------------------------
 
 
-def run_stack(stack: str, overrides: Mapping[str, Any]) -> list[Declared]:
-    """The program under mocks; ConfigError and friends become a one-paragraph PlanError."""
-    from tools.pulumi_mocks import ProgramFailed, StackConfigError, list_stacks, run_program
+def check_stack(stack: str) -> None:
+    from tools.pulumi_mocks import list_stacks
 
     stacks = list_stacks()
     if stack not in stacks:
@@ -588,6 +590,12 @@ def run_stack(stack: str, overrides: Mapping[str, Any]) -> list[Declared]:
             f"no stack `{stack}` in {REPO_ROOT} (no Pulumi.{stack}.yaml). Accepted: {', '.join(stacks) or 'none'}.",
             EXIT_USAGE,
         )
+
+
+def run_stack(stack: str, overrides: Mapping[str, Any]) -> list[Declared]:
+    """The program under mocks; ConfigError and friends become a one-paragraph PlanError."""
+    from tools.pulumi_mocks import ProgramFailed, StackConfigError, run_program
+
     try:
         program: Program = run_program(stack, overrides or None)
     except StackConfigError as error:
@@ -697,14 +705,13 @@ def resolve_ref(ref: str) -> str:
     return result.stdout.decode().strip()
 
 
-def plan_base(ref: str, stack: str, overrides: Sequence[str]) -> PlanDiffInput:
+def plan_base(ref: str, commit: str, stack: str, overrides: Sequence[str]) -> PlanDiffInput:
     """Plan `stack` as the program was at `ref`, in a child process on an extracted copy of that tree.
 
     A child process, so the two versions of `components` never share a module cache; the head's copy of
     this tool and of pulumi_mocks does the planning in both trees, so both are measured the same way and
     refs from before the tool existed can be planned too.
     """
-    commit = resolve_ref(ref)
     archive = git(["archive", "--format=tar", commit])
     if archive.returncode != 0:
         raise PlanError(f"--base {ref}: `git archive {commit}` failed: {archive.stderr.decode().strip()}")
@@ -812,6 +819,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _plan(args: argparse.Namespace, overrides: dict[str, Any], policy_config: dict[str, Any] | None) -> int:
+    # Input errors first, before anything slow starts.
+    check_stack(args.stack)
+    base_commit = resolve_ref(args.base) if args.base else ""
     with ThreadPoolExecutor(max_workers=1) as pool:
         pack: Future[AnalyzerSession] | None = None
         if not args.no_policy:
@@ -829,7 +839,7 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any], policy_config: di
 
     diff = None
     if args.base:
-        base = plan_base(args.base, args.stack, args.config)
+        base = plan_base(args.base, base_commit, args.stack, args.config)
         if base.items is None:
             diff = PlanDiff(args.base, base.commit, base.note)
         else:
@@ -845,8 +855,11 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any], policy_config: di
         }
         print(json.dumps(document, indent=2, sort_keys=False))
     else:
-        text = render_text(args.stack, items, violations)
-        print(text if diff is None else render_markdown(args.stack, items, violations, diff, text), end="")
+        if diff is None:
+            print(render_text(args.stack, items, violations), end="")
+        else:
+            tree = render_text(args.stack, items, violations, disclaimer=False)
+            print(render_markdown(args.stack, items, violations, diff, tree), end="")
     if violations is not None and any(v.level == "mandatory" for v in violations):
         return EXIT_FAIL
     return EXIT_OK
@@ -856,7 +869,8 @@ def _plan_and_judge(
     stack: str, overrides: dict[str, Any], pack: Future[AnalyzerSession] | None
 ) -> tuple[list[PlannedItem], list[Violation] | None]:
     declared = run_stack(stack, overrides)
-    items = [planned_item(d) for d in declared]
+    # Registration order varies with how outputs resolve; URN order is the same on every run.
+    items = sorted((planned_item(d) for d in declared), key=lambda i: i.urn)
     if pack is None:
         return items, None
     from policies.analyzer_client import PolicyPackError
