@@ -22,6 +22,8 @@ pulumi.export("attuUrl", platform.attu_url)
 pulumi.export("minioApiUrl", platform.minio_api_url)
 pulumi.export("minioConsoleUrl", platform.minio_console_url)
 pulumi.export("backupApiUrl", platform.backup_api_url)
+pulumi.export("backupSchedule", config.backup.schedule_output())
+pulumi.export("offsiteBackup", config.backup.offsite_output())
 pulumi.export("minioRootUser", platform.minio_root_user)
 pulumi.export("minioRootPassword", platform.minio_root_password)
 if platform.milvus_user is not None:

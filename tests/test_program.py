@@ -269,6 +269,13 @@ def test_outputs(program: Program) -> None:
     assert outputs["milvusHealthUrl"] == "http://127.0.0.1:9091/healthz"
     assert outputs["backupApiUrl"] == "http://milvus-backup:8080/api/v1"
     assert outputs["milvusUser"] == "root"
+    assert outputs["backupSchedule"] == {
+        "milvus": "0 2 * * *",
+        "etcd": "0 */6 * * *",
+        "offsite": None,
+        "timezone": "Etc/UTC",
+    }
+    assert outputs["offsiteBackup"].startswith("none configured")
 
 
 def test_auth_off_exports_no_milvus_credentials_and_backup_sends_none() -> None:
