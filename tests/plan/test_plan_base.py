@@ -1,0 +1,108 @@
+"""`--base GIT_REF` against a real scratch git repository: exactly the change, secrets masked, clear notes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.images import DEFAULT_IMAGES
+from tests.plan.conftest import git, run_plan
+from tools.pulumi_mocks import load_stack_config
+
+NEW_ATTU = "zilliz/attu:v2.5.12"
+# A stack whose passwords are set with `pulumi config set --secret`: ciphertext the mocks turn into placeholders.
+SECRETS_STACK = {
+    "config": {
+        "milvus-platform:target": "local",
+        "milvus-platform:minio": {"rootPassword": {"secure": "v1:ZmFrZQ==:ciphertext-of-the-minio-password"}},
+        "milvus-platform:milvus": {
+            "rootPassword": {"secure": "v1:ZmFrZQ==:ciphertext-of-the-milvus-password"}
+        },
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def repo(scratch_copy: Path) -> Path:
+    """Three commits: `broken` (a config the program refuses), `base` (this checkout), `head` (Attu bumped,
+    a stack with secret passwords added)."""
+    root = scratch_copy
+    local_file = root / "Pulumi.local.yaml"
+    good_local = local_file.read_text()
+    git(root, "init", "-q", "-b", "main")
+    local_file.write_text(good_local + "  milvus-platform:publishAddress: not-an-address\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "broken")
+    git(root, "tag", "broken")
+    local_file.write_text(good_local)
+    git(root, "commit", "-q", "-am", "base")
+    git(root, "tag", "base")
+    stack = yaml.safe_load(good_local)
+    stack["config"]["milvus-platform:versions"] = {"attu": NEW_ATTU}
+    local_file.write_text(yaml.safe_dump(stack))
+    (root / "Pulumi.secrets.yaml").write_text(yaml.safe_dump(SECRETS_STACK))
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "head: newer Attu, a stack with secret passwords")
+    return root
+
+
+def test_base_diff_is_exactly_the_attu_bump(repo: Path) -> None:
+    result = run_plan("--stack", "local", "--base", "base", "--json", "--no-policy", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    diff = json.loads(result.stdout)["diff"]
+    assert diff["base"] == "base" and diff["baseCommit"] == git(repo, "rev-parse", "base")
+    assert diff["note"] == "" and diff["added"] == [] and diff["removed"] == []
+    changes = {(c["type"], c["name"]): c["changes"] for c in diff["changed"]}
+    before = DEFAULT_IMAGES.attu
+    assert changes == {
+        ("docker:index/container:Container", "attu"): [
+            {"path": "image", "before": before, "after": NEW_ATTU, "note": ""}
+        ],
+        ("docker:index/remoteImage:RemoteImage", "attu"): [
+            {"path": "name", "before": before, "after": NEW_ATTU, "note": ""}
+        ],
+    }
+
+
+def test_base_diff_as_markdown_for_the_pull_request(repo: Path) -> None:
+    result = run_plan("--stack", "local", "--base", "base", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    markdown = result.stdout
+    assert markdown.startswith(
+        "<!-- milvus-platform offline plan -->\n### Offline plan (Pulumi mocks, not `pulumi preview`)"
+    )
+    assert "**0 to add, 0 to remove, 2 to change**" in markdown
+    assert f"| `image` | `{DEFAULT_IMAGES.attu}` | `{NEW_ATTU}` |" in markdown
+    assert "#### ~ `attu` (`docker:index/container:Container`)" in markdown
+    assert "Policy pack: passed" in markdown and "<details>" in markdown
+
+
+def test_a_stack_new_in_the_change_is_all_additions_and_secrets_stay_masked(repo: Path) -> None:
+    placeholders = load_stack_config("secrets", root=str(repo)).placeholders
+    assert len(placeholders) == 2  # both passwords really are secure values the program receives
+    markdown = run_plan("--stack", "secrets", "--base", "base", "--no-policy", cwd=repo)
+    as_json = run_plan("--stack", "secrets", "--base", "base", "--json", "--no-policy", cwd=repo)
+    text = run_plan("--stack", "secrets", cwd=repo)
+    for result in (markdown, as_json, text):
+        assert result.returncode == 0, result.stderr
+        for value in placeholders.values():
+            assert value not in result.stdout and value not in result.stderr
+        assert "generated-" not in result.stdout  # nothing generated: both passwords are configured
+    diff = json.loads(as_json.stdout)["diff"]
+    assert "`base` has no stack `secrets`" in diff["note"]
+    assert len(diff["added"]) == len(json.loads(as_json.stdout)["resources"]) and not diff["changed"]
+    minio = next(
+        r for r in json.loads(as_json.stdout)["resources"] if r["name"] == "minio" and r["container"]
+    )
+    assert minio["properties"]["envs"] == "[secret]"
+
+
+def test_a_base_the_program_refuses_gives_a_note_not_a_crash(repo: Path) -> None:
+    result = run_plan("--stack", "local", "--base", "broken", "--no-policy", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "could not be planned, so there is no diff" in result.stdout
+    assert '`milvus-platform:publishAddress` is "not-an-address"' in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
