@@ -60,7 +60,7 @@ verify: $(VENV)/.installed
 
 # Restore collections from a named backup: make restore STACK=dev BACKUP=scheduled_20261124_020000 [ARGS=...]
 restore: $(VENV)/.installed
-	@test -n "$(BACKUP)" || { echo "make restore needs BACKUP=<backup name> (list them: make restore-list STACK=...)"; exit 2; }
+	@test -n "$(BACKUP)" || { echo "make restore needs BACKUP=<backup name> (list them: python -m tools.restore --stack STACK list)"; exit 2; }
 	$(PY) -m tools.restore --stack $(STACK) collections --backup $(BACKUP) $(ARGS)
 
 clean:
