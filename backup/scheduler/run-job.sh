@@ -13,14 +13,22 @@ case $JOB_NAME in
 esac
 mkdir -p "$STATUS_DIR"
 
-# One run per job at a time: a slow backup must not overlap the next one. The lock lives in /tmp, so a
-# container restart never leaves a stale one behind.
+# One run per job at a time: a slow backup must not overlap the next one. mkdir is atomic and needs no
+# flock applet; the lock holds the runner's pid, so a run killed without cleaning up (OOM) leaves a lock
+# that the next run recognises as stale instead of skipping forever. /tmp is cleared on restart anyway.
 lock="${TMPDIR:-/tmp}/backup-$JOB_NAME.lock"
-exec 9>"$lock"
-if ! flock -n 9; then
-    log "previous $JOB_NAME run still in progress; this run is skipped"
-    exit 0
+if ! mkdir "$lock" 2>/dev/null; then
+    holder=$(cat "$lock/pid" 2>/dev/null || true)
+    if [ -z "$holder" ] || kill -0 "$holder" 2>/dev/null; then
+        log "previous $JOB_NAME run (pid ${holder:-starting}) still in progress; this run is skipped"
+        exit 0
+    fi
+    log "removing the stale lock of run pid $holder, which no longer exists"
+    rm -rf "$lock"
+    mkdir "$lock" || die "cannot take the lock $lock"
 fi
+echo "$$" >"$lock/pid"
+trap 'rm -rf "$lock"' EXIT
 
 JOB_SUMMARY_FILE=$(mktemp)
 export JOB_NAME JOB_SUMMARY_FILE

@@ -79,7 +79,8 @@ def snapshot_name(hours_ago: int) -> str:
     return backup_name(ETCD_SNAPSHOT_PREFIX, NOW - timedelta(hours=hours_ago), ETCD_SNAPSHOT_SUFFIX)
 
 
-def test_snapshot_then_restore_brings_the_keys_back(tmp_path: Path) -> None:
+def test_snapshot_then_restore_brings_the_keys_back(tmp_path: Path, fake_bin: Path) -> None:
+    """Runs under dash + GNU tools and under busybox (the image's shell), see the `fake_bin` fixture."""
     snapshots = tmp_path / "snapshots"
     snapshots.mkdir()
     old = [snapshot_name(24 * 20), snapshot_name(24 * 15)]
@@ -98,7 +99,9 @@ def test_snapshot_then_restore_brings_the_keys_back(tmp_path: Path) -> None:
     with running_etcd(tmp_path / "source") as (client, _):
         etcdctl(client, "put", "by-dev/meta/collection", "vectors")
         etcdctl(client, "put", "by-dev/meta/field", "embedding")
-        result = run_script("run-job.sh", "etcd-snapshot", env={**env, "ETCD_ENDPOINTS": client})
+        result = run_script(
+            "run-job.sh", "etcd-snapshot", env={**env, "ETCD_ENDPOINTS": client}, fake_bin=fake_bin
+        )
 
     assert result.returncode == 0, result.stdout + result.stderr
     saved = snapshot_name(0)
@@ -119,7 +122,7 @@ def test_snapshot_then_restore_brings_the_keys_back(tmp_path: Path) -> None:
         "NOW_EPOCH": str(int(NOW.timestamp())),
         "ETCDCTL_API": "3",
     }
-    restored = run_script("etcd-restore.sh", str(snapshots / saved), env=restore_env)
+    restored = run_script("etcd-restore.sh", str(snapshots / saved), env=restore_env, fake_bin=fake_bin)
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert (volume / "member").is_dir()
     assert [path.name for path in volume.iterdir()] == ["member"], "the staging directory is cleaned up"
@@ -128,11 +131,14 @@ def test_snapshot_then_restore_brings_the_keys_back(tmp_path: Path) -> None:
         assert etcdctl(client, "get", "by-dev/meta/field", "--print-value-only").strip() == "embedding"
 
     # Over existing data: refused without RESTORE_REPLACE, kept aside with it.
-    refused = run_script("etcd-restore.sh", str(snapshots / saved), env=restore_env)
+    refused = run_script("etcd-restore.sh", str(snapshots / saved), env=restore_env, fake_bin=fake_bin)
     assert refused.returncode == 1
     assert "set RESTORE_REPLACE=yes" in refused.stderr
     replaced = run_script(
-        "etcd-restore.sh", str(snapshots / saved), env={**restore_env, "RESTORE_REPLACE": "yes"}
+        "etcd-restore.sh",
+        str(snapshots / saved),
+        env={**restore_env, "RESTORE_REPLACE": "yes"},
+        fake_bin=fake_bin,
     )
     assert replaced.returncode == 0, replaced.stderr
     assert sorted(path.name for path in volume.iterdir()) == ["member", "member.replaced-20261125_060000"]

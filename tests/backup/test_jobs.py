@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -124,15 +126,26 @@ def test_milvus_job_refuses_empty_credentials(job_env: dict[str, str], fake_bin:
 
 
 def test_a_second_run_while_one_holds_the_lock_is_skipped(job_env: dict[str, str], fake_bin: Path) -> None:
-    import fcntl
-
     lock = Path(job_env["TMPDIR"]) / "backup-milvus-backup.lock"
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        result = run_script("run-job.sh", "milvus-backup", env=job_env, fake_bin=fake_bin)
+    lock.mkdir()
+    (lock / "pid").write_text(f"{os.getpid()}\n")  # a live process holds it
+    result = run_script("run-job.sh", "milvus-backup", env=job_env, fake_bin=fake_bin)
     assert result.returncode == 0
-    assert "still in progress" in result.stdout
+    assert f"(pid {os.getpid()}) still in progress" in result.stdout
     assert not (Path(job_env["FAKE_STATE"]) / "calls").exists()
+    assert lock.is_dir(), "someone else's lock is left alone"
+
+
+def test_a_stale_lock_from_a_killed_run_is_taken_over(job_env: dict[str, str], fake_bin: Path) -> None:
+    dead = subprocess.run(["sh", "-c", "echo $$"], capture_output=True, text=True, check=True).stdout.strip()
+    lock = Path(job_env["TMPDIR"]) / "backup-milvus-backup.lock"
+    lock.mkdir()
+    (lock / "pid").write_text(f"{dead}\n")
+    result = run_script("run-job.sh", "milvus-backup", env=job_env, fake_bin=fake_bin)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"removing the stale lock of run pid {dead}" in result.stdout
+    assert "created scheduled_" in result.stdout
+    assert not lock.exists(), "the lock is released when the run ends"
 
 
 def test_run_job_rejects_an_unknown_job(job_env: dict[str, str], fake_bin: Path) -> None:

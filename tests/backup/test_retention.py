@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +19,7 @@ from components.backup import (
     backup_time,
     select_expired,
 )
-from tests.backup.conftest import SCHEDULER
+from tests.backup.conftest import SCHEDULER, busybox_shell
 
 P = MILVUS_BACKUP_PREFIX
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -126,12 +129,28 @@ def test_a_later_clock_only_adds_to_the_expired_set(
 # ------------------------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module", params=["dash", "busybox"])
+def shell_bin(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """None: /bin/sh (dash) with GNU tools; a directory: busybox's sh and applets first on PATH."""
+    if request.param == "dash":
+        return None
+    directory = tmp_path_factory.mktemp("busybox")
+    busybox_shell(directory)
+    return directory
+
+
 def shell_expired(
-    all_names: list[str], now: datetime, keep_days: int, prefix: str, suffix: str = ""
+    all_names: list[str],
+    now: datetime,
+    keep_days: int,
+    prefix: str,
+    suffix: str = "",
+    shell_bin: Path | None = None,
 ) -> set[str]:
+    path = f"{shell_bin}:{os.environ['PATH']}" if shell_bin else os.environ["PATH"]
     result = subprocess.run(
         [
-            "/bin/sh",
+            str(shell_bin / "sh") if shell_bin else "/bin/sh",
             "-c",
             f'. "{SCHEDULER}/lib.sh"; select_expired "$1" "$2" "$3" "$4"',
             "sh",
@@ -141,6 +160,7 @@ def shell_expired(
             str(keep_days),
         ],
         input="".join(f"{name}\n" for name in all_names),
+        env={"PATH": path},
         capture_output=True,
         text=True,
         check=True,
@@ -149,14 +169,14 @@ def shell_expired(
     return set(result.stdout.split())
 
 
-def test_shell_rule_on_a_known_case() -> None:
+def test_shell_rule_on_a_known_case(shell_bin: Path | None) -> None:
     daily = [backup_name(P, NOW - timedelta(days=age)) for age in range(35)]
     strays = ["before_upgrade", "scheduled_20260230_010000", "scheduled_19691231_235959"]
     expected = {backup_name(P, NOW - timedelta(days=age)) for age in range(31, 35)}
-    assert shell_expired([*daily, *strays], NOW, 30, P) == expected
+    assert shell_expired([*daily, *strays], NOW, 30, P, shell_bin=shell_bin) == expected
 
 
-def test_shell_rule_with_a_suffix_for_snapshots() -> None:
+def test_shell_rule_with_a_suffix_for_snapshots(shell_bin: Path | None) -> None:
     files = [
         backup_name(ETCD_SNAPSHOT_PREFIX, NOW - timedelta(hours=6 * n), ETCD_SNAPSHOT_SUFFIX)
         for n in range(70)
@@ -164,10 +184,13 @@ def test_shell_rule_with_a_suffix_for_snapshots() -> None:
     files += ["etcd_20261125_020000.db.part", ".partial-etcd_20201125_020000.db", "notes.txt"]
     expected = select_expired(files, NOW, 14, ETCD_SNAPSHOT_PREFIX, ETCD_SNAPSHOT_SUFFIX)
     assert len(expected) == 70 - (14 * 4 + 1)
-    assert shell_expired(files, NOW, 14, ETCD_SNAPSHOT_PREFIX, ETCD_SNAPSHOT_SUFFIX) == expected
+    assert shell_expired(files, NOW, 14, ETCD_SNAPSHOT_PREFIX, ETCD_SNAPSHOT_SUFFIX, shell_bin) == expected
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(names, moments, st.integers(min_value=1, max_value=120))
-def test_shell_and_python_agree(all_names: list[str], now: datetime, keep_days: int) -> None:
-    assert shell_expired(all_names, now, keep_days, P) == select_expired(all_names, now, keep_days, P)
+def test_shell_and_python_agree(
+    shell_bin: Path | None, all_names: list[str], now: datetime, keep_days: int
+) -> None:
+    expected = select_expired(all_names, now, keep_days, P)
+    assert shell_expired(all_names, now, keep_days, P, shell_bin=shell_bin) == expected
