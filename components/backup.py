@@ -193,6 +193,9 @@ def check_cron(expression: str) -> None:
                 raise CronError(f"{title} field {text!r} is outside {lowest}-{highest}")
             if low is not None and high is not None and int(low) > int(high):
                 raise CronError(f"{title} field {text!r} has a range that runs backwards")
+            if step is not None and low is not None and high is None:
+                # `5/10` means 5-59/10 to vixie cron but only 5 to busybox: refused as ambiguous.
+                raise CronError(f"{title} field {text!r} has a step after a single number; use `5-59/10`")
             if step is not None and not 1 <= int(step) <= highest:
                 raise CronError(f"{title} field {text!r} has a step outside 1-{highest}")
 

@@ -214,6 +214,7 @@ def test_cron_accepts(good: str) -> None:
         "0 0 * * 7",
         "a b c d e",
         "1--2 * * * *",
+        "5/10 * * * *",
         "*/ * * * *",
     ],
 )
