@@ -7,10 +7,10 @@ PY := $(VENV)/bin/python
 STACK ?= local
 # A local state backend: no Pulumi Cloud account needed. Override with PULUMI_BACKEND_URL.
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
-# Debian packages the tests run for real: cloud-init (schema), etcd (verification), shellcheck (backup scripts).
-DEBIAN_PACKAGES := cloud-init etcd-server etcd-client shellcheck
+# Debian packages the tests run for real: cloud-init (schema), etcd and busybox (backup jobs), shellcheck.
+DEBIAN_PACKAGES := cloud-init etcd-server etcd-client shellcheck busybox
 
-.PHONY: test deps system-deps lint types pytest up preview plan verify restore clean
+.PHONY: test deps system-deps lint types pytest up preview plan verify restore restore-list clean
 
 test: deps lint types pytest
 
@@ -60,8 +60,12 @@ verify: $(VENV)/.installed
 
 # Restore collections from a named backup: make restore STACK=dev BACKUP=scheduled_20261124_020000 [ARGS=...]
 restore: $(VENV)/.installed
+	@case "$(origin STACK)" in "command line"|environment) ;; *) echo "make restore needs an explicit STACK=<stack>"; exit 2;; esac
 	@test -n "$(BACKUP)" || { echo "make restore needs BACKUP=<backup name> (list them: python -m tools.restore --stack STACK list)"; exit 2; }
 	$(PY) -m tools.restore --stack $(STACK) collections --backup $(BACKUP) $(ARGS)
+
+restore-list: $(VENV)/.installed
+	$(PY) -m tools.restore --stack $(STACK) list
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

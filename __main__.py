@@ -21,6 +21,7 @@ pulumi.export("milvusHealthUrl", platform.milvus_health_url)
 pulumi.export("attuUrl", platform.attu_url)
 pulumi.export("minioApiUrl", platform.minio_api_url)
 pulumi.export("minioConsoleUrl", platform.minio_console_url)
+pulumi.export("dockerHost", host.url)  # where tools.restore runs `docker exec`
 pulumi.export("backupApiUrl", platform.backup_api_url)
 pulumi.export("backupSchedule", config.backup.schedule_output())
 pulumi.export("offsiteBackup", config.backup.offsite_output())

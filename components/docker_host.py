@@ -20,6 +20,7 @@ SSH_OPTIONS = ["-o", "BatchMode=yes"]
 
 class DockerHost(pulumi.ComponentResource):
     provider: docker.Provider
+    url: pulumi.Output[str]  # how the docker CLI reaches the same engine (for tools.restore)
 
     def __init__(self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("milvus:host:DockerHost", name, None, opts)
@@ -27,10 +28,12 @@ class DockerHost(pulumi.ComponentResource):
         self.vm: ProxmoxVm | None = None
         if config.target == "local":
             self.provider = docker.Provider("docker", opts=child)
+            self.url = pulumi.Output.from_input("local")
         elif config.target == "ssh":
             self.provider = docker.Provider(
                 "docker", host=config.docker_host, ssh_opts=SSH_OPTIONS, opts=child
             )
+            self.url = pulumi.Output.from_input(config.docker_host or "")
         elif config.target == "proxmox" and config.vm is not None:
             self.vm = ProxmoxVm(
                 "docker-host",
@@ -50,9 +53,10 @@ class DockerHost(pulumi.ComponentResource):
                 ssh_opts=[*SSH_OPTIONS, "-o", "StrictHostKeyChecking=accept-new"],
                 opts=child,
             )
+            self.url = self.vm.docker_host_url
         else:
             raise ValueError(f"target {config.target!r} without its settings")  # config.parse prevents this
-        self.register_outputs({})
+        self.register_outputs({"url": self.url})
 
     @staticmethod
     def for_target(config: PlatformConfig) -> DockerHost:

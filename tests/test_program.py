@@ -269,6 +269,8 @@ def test_outputs(program: Program) -> None:
     assert outputs["milvusHealthUrl"] == "http://127.0.0.1:9091/healthz"
     assert outputs["backupApiUrl"] == "http://milvus-backup:8080/api/v1"
     assert outputs["milvusUser"] == "root"
+    on_vm = program.config.values["milvus-platform:target"] == "proxmox"
+    assert outputs["dockerHost"] == (None if on_vm else "local")  # a VM's ssh:// URL is known after the gate
     assert outputs["backupSchedule"] == {
         "milvus": "0 2 * * *",
         "etcd": "0 */6 * * *",
