@@ -306,7 +306,11 @@ def _memory(value: Any) -> str:
 
 
 def render_text(
-    stack: str, items: Sequence[PlannedItem], violations: Sequence[Violation] | None, disclaimer: bool = True
+    stack: str,
+    items: Sequence[PlannedItem],
+    violations: Sequence[Violation] | None,
+    disclaimer: bool = True,
+    policy_config: str | None = None,
 ) -> str:
     """The plain-text report: disclaimer, resource tree, containers, policy verdicts."""
     from rich.console import Console
@@ -342,6 +346,7 @@ def render_text(
     if violations is None:
         console.print("Policy pack: not run (--no-policy).", soft_wrap=True)
     else:
+        console.print(f"Policy config: {shown_path(policy_config)}", soft_wrap=True)
         console.print(verdict_line(violations), soft_wrap=True)
         for v in sorted(violations, key=_violation_order):
             where = v.resource or "stack"
@@ -504,6 +509,7 @@ def render_markdown(
     violations: Sequence[Violation] | None,
     diff: PlanDiff,
     tree_text: str,
+    policy_config: str | None = None,
 ) -> str:
     commit = f" (`{diff.base_commit[:12]}`)" if diff.base_commit else ""
     lines = [
@@ -556,7 +562,7 @@ def render_markdown(
     if violations is None:
         lines += ["Not run (`--no-policy`).", ""]
     else:
-        lines += [verdict_line(violations), ""]
+        lines += [verdict_line(violations), "", f"Policy config: `{shown_path(policy_config)}`", ""]
         if violations:
             lines += ["| level | rule | resource | message |", "|---|---|---|---|"]
             for v in sorted(violations, key=_violation_order):
@@ -651,6 +657,20 @@ def planned_resources(declared: Sequence[Declared]) -> list[PlannedResource]:
         )
 
     return [convert(d) for d in declared]
+
+
+def default_policy_config(stack: str) -> str | None:
+    """The stack's own policy config, `policies/config.<stack>.json`, when the repository has one."""
+    path = REPO_ROOT / "policies" / f"config.{stack}.json"
+    return str(path) if path.is_file() else None
+
+
+def shown_path(path: str | None) -> str:
+    """How reports name a policy config: relative to the repository when it is inside it."""
+    if path is None:
+        return "none (the pack's defaults)"
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else path
 
 
 def read_policy_config(path: str | None) -> dict[str, Any] | None:
@@ -791,7 +811,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--json", action="store_true", help="one JSON document for machines")
     parser.add_argument(
-        "--policy-config", metavar="FILE", help="policy config JSON, as `pulumi preview --policy-pack-config`"
+        "--policy-config",
+        metavar="FILE",
+        help="policy config JSON, as `pulumi preview --policy-pack-config` (default: policies/config.<stack>.json if present)",
     )
     parser.add_argument(
         "--no-policy", action="store_true", help="skip the policy pack (used for the base side of --base)"
@@ -811,6 +833,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         overrides = dict(parse_override(o) for o in args.config)
+        args.policy_config = args.policy_config or default_policy_config(args.stack)
         policy_config = read_policy_config(args.policy_config)
         return _plan(args, overrides, policy_config)
     except PlanError as error:
@@ -850,16 +873,21 @@ def _plan(args: argparse.Namespace, overrides: dict[str, Any], policy_config: di
             "disclaimer": DISCLAIMER,
             "stack": args.stack,
             "resources": [i.to_json() for i in items],
+            "policyConfig": None
+            if violations is None or args.policy_config is None
+            else shown_path(args.policy_config),
             "violations": None if violations is None else [asdict(v) for v in violations],
             "diff": None if diff is None else diff.to_json(),
         }
         print(json.dumps(document, indent=2, sort_keys=False))
     else:
         if diff is None:
-            print(render_text(args.stack, items, violations), end="")
+            print(render_text(args.stack, items, violations, policy_config=args.policy_config), end="")
         else:
-            tree = render_text(args.stack, items, violations, disclaimer=False)
-            print(render_markdown(args.stack, items, violations, diff, tree), end="")
+            tree = render_text(
+                args.stack, items, violations, disclaimer=False, policy_config=args.policy_config
+            )
+            print(render_markdown(args.stack, items, violations, diff, tree, args.policy_config), end="")
     if violations is not None and any(v.level == "mandatory" for v in violations):
         return EXIT_FAIL
     return EXIT_OK

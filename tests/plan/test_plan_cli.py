@@ -66,7 +66,9 @@ def test_json_carries_disclaimer_resources_violations_and_no_diff(
 ) -> None:
     assert local_json.returncode == 0, local_json.stderr
     document = json.loads(local_json.stdout)
-    assert set(document) == {"disclaimer", "stack", "resources", "violations", "diff"}
+    assert set(document) == {"disclaimer", "stack", "resources", "policyConfig", "violations", "diff"}
+    own = Path(__file__).resolve().parents[2] / "policies" / "config.local.json"
+    assert document["policyConfig"] == ("policies/config.local.json" if own.is_file() else None)
     assert document["stack"] == "local" and document["diff"] is None
     assert "NOT `pulumi preview`" in document["disclaimer"]
     declared = run_program("local").resources
@@ -110,6 +112,19 @@ def test_policy_config_is_what_the_pack_judges_with(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Policy pack: passed" in result.stdout and "attu-address-allowed" not in result.stdout
+
+
+def test_a_stack_is_judged_with_its_own_policy_config_unless_told_otherwise(tmp_path: Path) -> None:
+    # dev publishes Attu on the VM's address, which only policies/config.dev.json allows.
+    own = run_plan("--stack", "dev")
+    assert own.returncode == 0, own.stdout + own.stderr
+    assert "Policy config: policies/config.dev.json" in own.stdout
+    empty = tmp_path / "defaults.json"
+    empty.write_text("{}")
+    defaults = run_plan("--stack", "dev", "--policy-config", str(empty))
+    assert defaults.returncode == 1
+    assert f"Policy config: {empty}" in defaults.stdout
+    assert "MANDATORY attu-address-allowed [attu]" in defaults.stdout
 
 
 def test_config_the_program_refuses_is_one_paragraph_and_exit_1() -> None:
