@@ -833,8 +833,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         overrides = dict(parse_override(o) for o in args.config)
-        args.policy_config = args.policy_config or default_policy_config(args.stack)
-        policy_config = read_policy_config(args.policy_config)
+        policy_config = None
+        if not args.no_policy:
+            args.policy_config = args.policy_config or default_policy_config(args.stack)
+            policy_config = read_policy_config(args.policy_config)
         return _plan(args, overrides, policy_config)
     except PlanError as error:
         print(f"tools.plan: {error}", file=sys.stderr)
