@@ -12,7 +12,16 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # Never copied into a scratch repository: environments, caches, state, history.
-_SKIP = shutil.ignore_patterns(".git", ".venv", "*cache*", ".hypothesis", ".pulumi-state", "__pycache__")
+_SKIP = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".pulumi-state",
+    "__pycache__",
+)
 
 
 def run_plan(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
