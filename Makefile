@@ -33,7 +33,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 types: $(VENV)/.installed
-	$(VENV)/bin/mypy components tools policies __main__.py
+	$(VENV)/bin/mypy components tools policies benchmarks __main__.py
 
 pytest: $(VENV)/.installed system-deps
 	$(VENV)/bin/pytest -q
