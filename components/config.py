@@ -496,18 +496,19 @@ def parse(raw: Mapping[str, Any], secret_keys: Collection[str] = (), stack: str 
     return config
 
 
-def from_pulumi() -> PlatformConfig:
-    """The running stack's config: every key of our namespace, so unknown ones can be refused."""
+def namespace_config(namespace: str) -> tuple[dict[str, Any], set[str]]:
+    """The running stack's keys of one config namespace (without the prefix), and which are secret.
+    All of them, not just the ones asked for by name, so unknown keys can be refused."""
     from pulumi.runtime import config as runtime_config
 
-    prefix = f"{NAMESPACE}:"
+    prefix = f"{namespace}:"
     merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    raw = {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
-    secret = {key[len(prefix) :] for key in raw_secret_keys() if key.startswith(prefix)}
+    secret_keys = set(runtime_config._SECRET_KEYS.get()) | set(runtime_config.get_config_secret_keys_env())
+    values = {key[len(prefix) :]: value for key, value in merged.items() if key.startswith(prefix)}
+    return values, {key[len(prefix) :] for key in secret_keys if key.startswith(prefix)}
+
+
+def from_pulumi() -> PlatformConfig:
+    """The running stack's config."""
+    raw, secret = namespace_config(NAMESPACE)
     return parse(raw, secret, pulumi.get_stack())
-
-
-def raw_secret_keys() -> set[str]:
-    from pulumi.runtime import config as runtime_config
-
-    return set(runtime_config._SECRET_KEYS.get()) | set(runtime_config.get_config_secret_keys_env())

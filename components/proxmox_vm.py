@@ -40,7 +40,7 @@ import pulumi_command as command
 import pulumi_proxmoxve as proxmoxve
 
 from components.cloud_init import DATA_DISK_INTERFACE, render_readiness_check, render_user_data
-from components.config import Ports, Secret, describe
+from components.config import Ports, Secret, describe, namespace_config
 from components.vm_config import VmConfig
 
 SSH_PORT = 22
@@ -207,18 +207,9 @@ def provider_settings(
 
 def provider_settings_from_pulumi() -> ProviderSettings:
     """The running stack's `proxmoxve:` config (as Pulumi hands it to the program) and environment."""
-    from pulumi.runtime import config as runtime_config
-
-    from components.config import raw_secret_keys
-
-    prefix = "proxmoxve:"
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values: dict[str, Any] = {}
-    for key, value in merged.items():
-        if key.startswith(prefix):
-            short = key[len(prefix) :]
-            values[short] = json.loads(value) if short == "ssh" and isinstance(value, str) else value
-    secret = {key[len(prefix) :] for key in raw_secret_keys() if key.startswith(prefix)}
+    values, secret = namespace_config("proxmoxve")
+    if isinstance(values.get("ssh"), str):  # objects arrive as JSON
+        values["ssh"] = json.loads(values["ssh"])
     return provider_settings(values, secret, os.environ)
 
 
