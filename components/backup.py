@@ -278,16 +278,12 @@ SCHEDULER_MEMORY_MINIMUM_MB = 128
 
 
 def _schedule(section: Section, name: str, default: str) -> str:
-    value = section.string(name, default)
-    assert value is not None
-    try:
-        check_cron(value)
-    except CronError as problem:
-        raise ConfigError(
-            section.key(name),
-            f"is {describe(value)}: {problem}",
-            'a 5-field cron expression with numbers, `*`, ranges, steps and lists, e.g. "0 2 * * *"',
-        ) from None
+    value = section.checked_string(
+        name,
+        default,
+        check_cron,
+        'a 5-field cron expression with numbers, `*`, ranges, steps and lists, e.g. "0 2 * * *"',
+    )
     return " ".join(value.split())
 
 

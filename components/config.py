@@ -11,14 +11,14 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 import pulumi
 
-from components.images import DEFAULT_IMAGES, ImageError, check_image_reference
+from components.images import DEFAULT_IMAGES, check_image_reference
 
 if TYPE_CHECKING:
     from components.backup import BackupConfig
@@ -110,6 +110,16 @@ class Section:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise ConfigError(self.key(name), f"is {describe(value)}", "a list of non-empty strings")
         return tuple(value)
+
+    def checked_string(self, name: str, default: str, check: Callable[[str], None], accepted: str) -> str:
+        """A string that `check` accepts; the ValueError it raises becomes the message's reason."""
+        value = self.string(name, default)
+        assert value is not None
+        try:
+            check(value)
+        except ValueError as problem:
+            raise ConfigError(self.key(name), f"is {describe(value)}: {problem}", accepted) from None
+        return value
 
     def secret_string(self, name: str) -> Secret | None:
         """A value that must have been set with `--secret`; the error never repeats the value."""
@@ -267,17 +277,12 @@ ROOT_PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
 def _images(section: Section) -> Images:
     values = {}
     for name in ("etcd", "minio", "milvus", "attu", "backup"):
-        value = section.string(name, getattr(DEFAULT_IMAGES, name))
-        assert value is not None
-        try:
-            check_image_reference(value)
-        except ImageError as problem:
-            raise ConfigError(
-                section.key(name),
-                f"is {describe(value)}: {problem}",
-                "repository:tag with a pinned version (e.g. milvusdb/milvus:v2.5.15), optionally @sha256:<digest>",
-            ) from None
-        values[name] = value
+        values[name] = section.checked_string(
+            name,
+            getattr(DEFAULT_IMAGES, name),
+            check_image_reference,
+            "repository:tag with a pinned version (e.g. milvusdb/milvus:v2.5.15), optionally @sha256:<digest>",
+        )
     section.finish()
     return Images(**values)
 
