@@ -358,6 +358,26 @@ def stack_view(resource: PolicyResource) -> Resource:
     )
 
 
+def _register(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    cis: str | None,
+    settings: Mapping[str, Mapping[str, Any]] | None,
+) -> dict[str, Any]:
+    """Record the rule in RULE_INFO; the policy fields both kinds of rule share."""
+    RULE_INFO[name] = RuleInfo(cis, tuple(types), dict(settings or {}))
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": _schema(settings or {}),
+        "framework": _framework(cis),
+        "tags": _tags(cis, level),
+    }
+
+
 def resource_rule(
     name: str,
     description: str,
@@ -379,15 +399,8 @@ def resource_rule(
             for message in check(resource, config):
                 report_violation(message, None)
 
-        RULE_INFO[name] = RuleInfo(cis, tuple(types), dict(settings or {}))
         return ResourceValidationPolicy(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=level,
-            config_schema=_schema(settings or {}),
-            framework=_framework(cis),
-            tags=_tags(cis, level),
+            validate=validate, **_register(name, description, level, types, cis, settings)
         )
 
     return declare
@@ -412,15 +425,8 @@ def stack_rule(
                     continue
                 report_violation(message, resource.urn if resource is not None else None)
 
-        RULE_INFO[name] = RuleInfo(cis, tuple(types), dict(settings or {}))
         return StackValidationPolicy(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=level,
-            config_schema=_schema(settings or {}),
-            framework=_framework(cis),
-            tags=_tags(cis, level),
+            validate=validate, **_register(name, description, level, types, cis, settings)
         )
 
     return declare
