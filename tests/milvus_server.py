@@ -5,8 +5,9 @@ What it is and what it does not prove about the platform's Milvus 2.5.15: see `W
 module docstrings of the tests that use it repeat what matters to them).
 
 How it runs: the package's config template is rendered by the package's own `MilvusServerConfig`, every
-port it knows is set to a free loopback port, and the embedded etcd gets its own config file so its client
-and peer ports are free loopback ports too (it would otherwise take 2379/2380). The binary is started here
+port it knows is set to a free port (tests/ports.py: below the kernel's ephemeral range, so no outgoing
+connection of an already running server takes it), and the embedded etcd gets its own config file so its
+client and peer ports are free loopback ports too (it would otherwise take 2379/2380). The binary is started here
 (not through the `milvus-server` wrapper, which picks its HTTP port itself and keeps no process group) in a
 session of its own, so `stop` ends it and everything it started by killing the process group.
 
@@ -38,6 +39,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.ports import free_ports
+
 VERSION = "2.3.5"
 WHAT_IT_IS = (
     "Milvus 2.3.5 standalone (PyPI `milvus` 2.3.5: Milvus's own server with embedded etcd and local "
@@ -50,14 +53,8 @@ WHAT_IT_IS = (
 )
 ROOT_USER = "root"
 DEFAULT_ROOT_PASSWORD = "Milvus"  # 2.3.5's built-in root password; changed right after start
+BIND_ATTEMPTS = 3
 STARTUP_SECONDS = 240.0  # observed 30-60 s on 2 cores; generous for a loaded CI machine
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -125,16 +122,23 @@ def render_config(data_dir: Path) -> tuple[dict[str, int], Path]:
     Returns the ports by purpose and the directory holding the binary."""
     import milvus as package  # the PyPI `milvus` wrapper: its template and its binary extraction
 
-    config = package.MilvusServerConfig(data_dir=str(data_dir))
-    ports = {key: free_port() for key in config.configurable_items if key.endswith("_port")}
-    config.update(**ports, authorization_enabled=True)
-    config.resolve()
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        config = package.MilvusServerConfig(data_dir=str(data_dir))
+        keys = [key for key in config.configurable_items if key.endswith("_port")]
+        *chosen, etcd_client, etcd_peer, http = free_ports(len(keys) + 3)
+        ports = dict(zip(keys, chosen, strict=True))
+        config.update(**ports, authorization_enabled=True)
+        try:
+            config.resolve()  # binds each port once to check it, and writes the config
+            break
+        except RuntimeError:  # another process bound one of them since it was chosen: choose again
+            if attempt == BIND_ATTEMPTS:
+                raise
     package._initialize_data_files(str(data_dir))
     # Only on port keys the template has; the rest are set in the yaml directly.
     path = data_dir / "configs" / "milvus.yaml"
     document = yaml.safe_load(path.read_text())
-    etcd_client, etcd_peer = free_port(), free_port()
-    ports |= {"etcd_client": etcd_client, "etcd_peer": etcd_peer, "http": free_port()}
+    ports |= {"etcd_client": etcd_client, "etcd_peer": etcd_peer, "http": http}
     document["etcd"]["endpoints"] = f"127.0.0.1:{etcd_client}"
     document["etcd"]["config"] = {"path": str(_etcd_config(data_dir, etcd_client, etcd_peer))}
     # Components advertise loopback to each other (they would pick the first unicast address).

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,14 +20,9 @@ from components.backup import ETCD_SNAPSHOT_PREFIX, ETCD_SNAPSHOT_SUFFIX
 from components.backup.retention import backup_name
 from components.backup.status import parse_status
 from tests.backup.conftest import run_script
+from tests.ports import free_port
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def etcdctl(endpoint: str, *args: str) -> str:

@@ -8,13 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from components.firewall_probe import Outcome, probe, verdict
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.ports import free_port
 
 
 def test_a_closed_port_answers_refused_which_means_not_enforced() -> None:
