@@ -22,7 +22,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt requirements-tools.txt
 	touch $@
 
 system-deps:
-	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@# dpkg-query's status, not `dpkg -s`: a package removed but not purged ("rc") still answers `dpkg -s`.
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  [ "$$(dpkg-query -W -f='$${db:Status-Status}' $$p 2>/dev/null)" = installed ] || missing="$$missing $$p"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
