@@ -16,6 +16,18 @@ from typing import Any
 
 # The checkout (or, for `tools.plan --base`, the extracted tree) this copy of the tools belongs to.
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Never copied when the checkout is copied to plan or test it elsewhere: environments, caches, state, history.
+COPY_SKIPS = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    ".pulumi-state",
+    ".mutation",
+    "__pycache__",
+)
 
 
 class ExitCode(enum.IntEnum):

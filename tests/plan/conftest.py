@@ -10,19 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools._cli import REPO_ROOT
-
-# Never copied into a scratch repository: environments, caches, state, history.
-_SKIP = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".pulumi-state",
-    "__pycache__",
-)
+from tools._cli import COPY_SKIPS, REPO_ROOT
 
 
 def run_plan(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
@@ -54,5 +42,5 @@ def git(repo: Path, *args: str) -> str:
 def scratch_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of this checkout's files (program, stacks, tools, pack) in a fresh directory, no git yet."""
     root = tmp_path_factory.mktemp("plan-repo") / "repo"
-    shutil.copytree(REPO_ROOT, root, ignore=_SKIP)
+    shutil.copytree(REPO_ROOT, root, ignore=COPY_SKIPS)
     return root

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.plan.conftest import _SKIP, run_plan
-from tools._cli import REPO_ROOT
+from tests.plan.conftest import run_plan
+from tools._cli import COPY_SKIPS, REPO_ROOT
 
 
 @pytest.fixture()
 def head(tmp_path: Path) -> Path:
     """A pull request's checkout: a copy of this one, to be changed by each test."""
     root = tmp_path / "head"
-    shutil.copytree(REPO_ROOT, root, ignore=_SKIP)
+    shutil.copytree(REPO_ROOT, root, ignore=COPY_SKIPS)
     return root
 
 

@@ -27,21 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from queue import Queue
 
-from tools._cli import REPO_ROOT
+from tools._cli import COPY_SKIPS, REPO_ROOT
 from tools.mutation.mutants import Mutant, mutants_of
 from tools.mutation.targets import DEFAULT_FILES, selected, tests_for
 
 EQUIVALENT_FILE = Path(__file__).with_name("equivalent.txt")
-_SKIP = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".pulumi-state",
-    "__pycache__",
-)
 
 
 @dataclass(frozen=True)
@@ -218,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             for index in range(args.jobs):
                 copy = scratch / f"repo-{index}"
-                shutil.copytree(REPO_ROOT, copy, ignore=_SKIP, symlinks=True)
+                shutil.copytree(REPO_ROOT, copy, ignore=COPY_SKIPS, symlinks=True)
                 workdirs.put(copy)
             baseline(workdirs.queue[0], todo, args.timeout)
 

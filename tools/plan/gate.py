@@ -22,22 +22,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from tools._cli import REPO_ROOT, ExitCode, ToolError
+from tools._cli import COPY_SKIPS, REPO_ROOT, ExitCode, ToolError
 from tools.plan.model import PlannedItem
 from tools.plan.run import install_instrument, read_policy_config
 from tools.pulumi_mocks import Declared
 
-# Never copied out of the program's checkout: environments, caches, state, history.
-_SKIP = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    ".pulumi-state",
-    "__pycache__",
-)
 _DECLARED_FIELDS = ("type", "name", "urn", "wire", "parent", "provider", "protect", "aliases", "dependencies")
 
 
@@ -73,7 +62,7 @@ def plan_program(directory: Path, stack: str, overrides: Sequence[str]) -> Progr
         )
     with tempfile.TemporaryDirectory(prefix="plan-gate-") as tmp:
         root = Path(tmp) / "program"
-        shutil.copytree(directory, root, ignore=_SKIP, symlinks=True)
+        shutil.copytree(directory, root, ignore=COPY_SKIPS, symlinks=True)
         install_instrument(root)
         command = [sys.executable, "-m", "tools.plan", "--stack", stack, "--emit-resources"]
         for override in overrides:
