@@ -4,6 +4,7 @@ in cluster mode, on a Kubernetes cluster through the Milvus Operator."""
 import pulumi
 
 from components import config as platform_config
+from components.access.component import MilvusAccess, MilvusAccessArgs, docker_ssh_route
 from components.docker_host import DockerHost
 from components.kubernetes.cluster import (
     MilvusCluster,
@@ -38,13 +39,16 @@ if config.target == "kubernetes" and config.kubernetes is not None:
     if cluster.milvus_user is not None:
         pulumi.export("milvusUser", cluster.milvus_user)
         pulumi.export("milvusPassword", cluster.milvus_password)
+    running: MilvusCluster | MilvusPlatform = cluster
 else:
     # 2. Where the containers run.
     host = DockerHost.for_target(config)
 
     # 3. What runs there.
     platform = MilvusPlatform(
-        "milvus", MilvusPlatformArgs(config=config), opts=pulumi.ResourceOptions(providers=[host.provider])
+        "milvus",
+        MilvusPlatformArgs(config=config, ssh_route=docker_ssh_route(config, host.url)),
+        opts=pulumi.ResourceOptions(providers=[host.provider]),
     )
 
     # 4. How to reach it. Passwords only as secrets.
@@ -63,3 +67,21 @@ else:
     if platform.milvus_user is not None:
         pulumi.export("milvusUser", platform.milvus_user)
         pulumi.export("milvusPassword", platform.milvus_password)
+    running = platform
+
+# 5. Who may do what in Milvus, the same on every target: root's password as the stack says, databases,
+#    roles, users (only with authentication on; the config refuses `milvus.access` without it).
+if running.milvus_password is not None:
+    access = MilvusAccess(
+        "milvus-access",
+        MilvusAccessArgs(
+            access=config.milvus.access,
+            endpoint=running.access_endpoint,
+            milvus_uri=running.milvus_uri,
+            root_password=running.milvus_password,
+            ready=[running.milvus_ready],
+        ),
+    )
+    pulumi.export("milvusAccess", access.summary)  # no passwords: databases, roles and grants, users
+    for user, login in access.logins.items():
+        pulumi.export(f"milvusLogin_{user}", login)  # secret: uri, user, password to hand over

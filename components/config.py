@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import pulumi
 
+from components.access.settings import AccessConfig, parse_access
 from components.backup.settings import BackupConfig, parse_backup
 from components.config_reader import (
     BUCKET_ACCEPTED,
@@ -29,7 +30,7 @@ from components.config_reader import (
     describe,
     namespace_config,
 )
-from components.images import DEFAULT_IMAGES, check_image_reference
+from components.images import DEFAULT_IMAGES, check_image_reference, image_parts
 from components.kubernetes.settings import KubernetesConfig, parse_kubernetes
 from components.topology import NEVER_PUBLISHED
 from components.vm_config import VmConfig, parse_vm
@@ -108,6 +109,7 @@ class MinioSettings:
 class MilvusSettings:
     root_password: Secret | None  # None: generated
     auth_enabled: bool
+    access: AccessConfig = field(default_factory=AccessConfig)  # components/access/settings.py
 
 
 @dataclass(frozen=True)
@@ -270,14 +272,18 @@ def _milvus(section: Section) -> MilvusSettings:
                 "is Milvus's built-in default root password",
                 f"any other secret of {shortest} to {longest} characters (leave it unset to have one generated)",
             )
-        if not shortest <= len(password.value) <= longest:
+        size = len(password.value.encode())  # bytes, as Milvus and bcrypt count
+        if not shortest <= size <= longest:
             raise ConfigError(
                 section.key("rootPassword"),
-                f"has {len(password.value)} characters",
-                f"a secret of {shortest} to {longest} characters (Milvus hashes it with bcrypt, which reads at "
-                f"most {longest})",
+                f"has {len(password.value)} characters ({size} bytes in UTF-8)",
+                f"a secret of {shortest} to {longest} bytes, ASCII characters (Milvus hashes it with bcrypt, "
+                f"which takes at most {longest} bytes)",
             )
-    settings = MilvusSettings(root_password=password, auth_enabled=section.boolean("authEnabled", True))
+    auth = section.boolean("authEnabled", True)
+    settings = MilvusSettings(
+        root_password=password, auth_enabled=auth, access=parse_access(section.section("access"), auth)
+    )
     section.finish()
     return settings
 
@@ -376,6 +382,13 @@ def parse(raw: Mapping[str, Any], secret_keys: Collection[str] = (), stack: str 
         vm=vm,
         kubernetes=kubernetes,
     )
+    if kubernetes is not None and image_parts(config.images.minio)[1] is None:
+        raise ConfigError(
+            "versions.minio",
+            f"is {describe(config.images.minio)}, a digest without a tag, but on target kubernetes the "
+            "operator's MinIO chart writes its image as repository:tag",
+            "repository:tag, optionally @sha256:<digest> (e.g. minio/minio:RELEASE.2024-05-28T17-19-04Z)",
+        )
     top.finish()
     return config
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
 from components import services
+from components.access.component import SshRoute, endpoint_input
 from components.config import PlatformConfig
 from components.config_reader import Secret
 from components.naming import renamed_from
@@ -30,6 +32,8 @@ class MilvusPlatformArgs:
     """The validated stack config. The docker provider comes through `opts.providers`."""
 
     config: PlatformConfig
+    ssh_route: SshRoute | None = None
+    """How `pulumi up` reaches the Docker host (targets ssh, proxmox), to tunnel to Milvus for access."""
 
 
 class MilvusPlatform(pulumi.ComponentResource):
@@ -55,6 +59,11 @@ class MilvusPlatform(pulumi.ComponentResource):
     """Milvus's root user; None when authentication is off."""
     milvus_password: pulumi.Output[str] | None
     """Milvus's root password (secret); None when authentication is off."""
+    access_endpoint: dict[str, pulumi.Input[Any]]
+    """How the machine running `pulumi up` reaches Milvus (components/access): `milvus_uri`, through an SSH
+    tunnel to the Docker host on targets ssh and proxmox."""
+    milvus_ready: pulumi.Resource
+    """Milvus is up once this exists: its container, created with wait=True (healthy)."""
     services: dict[str, Service]
     """Service key (role) -> its image and container."""
 
@@ -119,6 +128,8 @@ class MilvusPlatform(pulumi.ComponentResource):
         auth = config.milvus.auth_enabled
         self.milvus_user = pulumi.Output.from_input(MILVUS_ROOT_USER) if auth else None
         self.milvus_password = pulumi.Output.secret(credentials.milvus_password) if auth else None
+        self.access_endpoint = endpoint_input(self.milvus_uri, args.ssh_route)
+        self.milvus_ready = self.services["milvus"].container
         self.register_outputs(
             {
                 "milvus_uri": self.milvus_uri,

@@ -25,6 +25,7 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies import (
+    access_rules,
     credential_rules,
     host_rules,
     identity_rules,
@@ -49,6 +50,7 @@ from policies.common import PACK_NAME, RULE_INFO
 
 # One module per family; each judges what a resource can do, whatever it is called.
 FAMILIES = (
+    access_rules,
     identity_rules,
     isolation_rules,
     host_rules,

@@ -78,14 +78,28 @@ def test_minio_password_eight_characters_and_seven() -> None:
     assert "shorter than 8" in refused(raw(minio={"rootPassword": "a" * 7}), "minio.rootPassword", {"minio"})
 
 
-@pytest.mark.parametrize(("length", "ok"), [(5, False), (6, True), (72, True), (73, False)])
-def test_milvus_password_six_to_seventy_two(length: int, ok: bool) -> None:
-    config = raw(milvus={"rootPassword": "p" * length})
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("p" * 5, False),
+        ("p" * 6, True),
+        ("p" * 72, True),
+        ("p" * 73, False),
+        ("é" * 3, True),  # 3 characters, 6 bytes: Milvus counts bytes
+        ("é" * 36, True),  # 72 bytes
+        ("é" * 37, False),  # 37 characters but 74 bytes: more than bcrypt takes
+    ],
+)
+def test_milvus_password_six_to_seventy_two_bytes(value: str, ok: bool) -> None:
+    config = raw(milvus={"rootPassword": value})
     if ok:
         password = parse(config, {"milvus"}).milvus.root_password
-        assert password is not None and len(password.value) == length
+        assert password is not None and password.value == value
     else:
-        assert f"has {length} characters" in refused(config, "milvus.rootPassword", {"milvus"})
+        size = len(value.encode())
+        assert f"has {len(value)} characters ({size} bytes in UTF-8)" in refused(
+            config, "milvus.rootPassword", {"milvus"}
+        )
 
 
 @pytest.mark.parametrize(

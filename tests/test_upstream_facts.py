@@ -7,6 +7,8 @@ or a code value that differs from the documented one.
 
 from __future__ import annotations
 
+import base64
+import inspect
 import json
 import re
 from collections.abc import Callable
@@ -15,8 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
+from pulumi.dynamic.dynamic import serialize_provider
 
 from components import services, topology
+from components.access import operations as access_operations
+from components.access import privileges as access_privileges
+from components.access import provider as access_provider
+from components.access.connection import Endpoint, tunnel_command
 from components.backup import BACKUP_CONFIG_PATH
 from components.backup.backup_yaml import render_backup_yaml
 from components.cloud_init import HostKey, user_data
@@ -32,7 +39,7 @@ from components.images import DEFAULT_IMAGES
 from components.kubernetes import apps as k8s_apps
 from components.kubernetes import etcd_snapshots, milvus_cr, upstream
 from components.kubernetes.cluster import OPERATOR_RELEASE
-from components.kubernetes.pods import Names
+from components.kubernetes.pods import Names, quantity_cpu, quantity_mb
 from components.kubernetes.settings import MESSAGE_QUEUES
 from components.provider_forms import canonical_duration, docker_capability
 from components.proxmox_firewall import FIREWALL_PROBE_PORT
@@ -61,6 +68,7 @@ from tools import etcd_recovery, restore_kubectl
 from tools.etcd_recovery import restore_pod
 from tools.pulumi_mocks import LAB_HOST_PRIVATE_KEY, LAB_HOST_PUBLIC_KEY, load_stack_config
 from tools.restore_kubectl import Cluster
+from tools.verify import access as verify_access
 
 
 def env_candidates(entries: list[str], name: str, default: str) -> tuple[str | None, ...]:
@@ -281,6 +289,10 @@ FACTS: dict[str, Callable[[], object]] = {
         if "annotations" in etcd_snapshots.snapshot_claim(k8s_config(), Names("milvus", "x"))["metadata"]
         else "no skipAwait annotation"
     ),
+    "kubernetes.quantity-canonical": lambda: (
+        f"2048Mi -> {quantity_mb(2048)}, 1536Mi -> {quantity_mb(1536)}, "
+        f"1000m -> {quantity_cpu(1000)}, 1500m -> {quantity_cpu(1500)}"
+    ),
     "kubernetes.job-name-label": lambda: restore_kubectl.JOB_NAME_LABEL,
     "etcdutl.status-json": lambda: ", ".join(restore_kubectl.SNAPSHOT_STATUS_FIELDS),
     "bitnami-etcd.member-data": lambda: (
@@ -297,7 +309,69 @@ FACTS: dict[str, Callable[[], object]] = {
         + ",".join(f"{k}={v}" for k, v in Names("milvus", "x").milvus_pods().items())
     ),
     "attu.health-path": lambda: re.search(r"/api/v1/\w+", spec("attu").healthcheck.test[-1]).group(0),  # type: ignore[union-attr]
+    # Milvus access (issue 13)
+    "milvus.v1-privileges": lambda: ", ".join(
+        f"{kind} {len(names)}" for kind, names in access_privileges.PRIVILEGES.items()
+    ),
+    "milvus.grant-api": lambda: grant_api(),
+    "milvus.newer-privileges": lambda: ", ".join(sorted(access_privileges.NEWER_THAN_TEST_SERVER)),
+    "milvus.name-rules": lambda: "users {}, roles and databases {}".format(
+        *(longest_name(p) for p in (access_privileges.USER_NAME, access_privileges.NAME))
+    ),
+    "milvus.built-in-roles": lambda: ", ".join(access_privileges.BUILT_IN_ROLES),
+    "milvus.public-role": lambda: ", ".join(sorted(verify_access.PUBLIC_PRIVILEGES)),
+    "milvus.drop-role": lambda: first_then(
+        access_operations.REVOKE, access_operations.DROP_ROLE, "revoke, then drop"
+    ),
+    "milvus.drop-database": lambda: first_then(
+        access_operations.DROP_COLLECTIONS, access_operations.DROP_DATABASE, "drop collections, then database"
+    ),
+    "milvus.password-rotation": lambda: (
+        "old password"
+        if access_operations.Change(
+            access_operations.CHANGE_PASSWORD, "u", password="n", old_password="o"
+        ).inverse()
+        == access_operations.Change(access_operations.CHANGE_PASSWORD, "u", password="o", old_password="n")
+        else "none"
+    ),
+    "milvus.grants-by-database": lambda: (
+        "database by database"
+        if "for database in where" in inspect.getsource(access_operations.read_grants)
+        else "one call"
+    ),
+    "milvus.permission-denied": lambda: re.search(  # type: ignore[union-attr]
+        r"StatusCode\.(\w+)", inspect.getsource(verify_access.is_permission_denied)
+    ).group(1),
+    "pulumi.dynamic-type": lambda: access_provider.TYPES["Role"],
+    "pulumi.dynamic-provider": lambda: re.findall(
+        r"[a-z_.]+provider",
+        base64.b64decode(serialize_provider(access_provider.RoleProvider())).decode("latin-1"),
+    )[0],
+    "pulumi.dynamic-secrets": lambda: ", ".join(access_provider.SECRET_OUTPUTS),
+    "openssh.forward": lambda: next(
+        o for o in tunnel_command(Endpoint("http://h:1", "ssh://u@h"), 2) if o.startswith("ExitOnForward")
+    ),
 }
+
+
+def grant_api() -> str:
+    source = inspect.getsource(access_operations._run)
+    found = set(re.findall(r"client\.(grant_privilege\w*)", source))
+    assert len(found) == 1, found
+    return found.pop()
+
+
+def longest_name(pattern: re.Pattern[str]) -> int:
+    """1 + the upper bound of the pattern's repeated tail (`{0,31}` -> 32)."""
+    match = re.search(r"\{0,(\d+)\}", pattern.pattern)
+    assert match is not None
+    return 1 + int(match.group(1))
+
+
+def first_then(first: str, then: str, words: str) -> str:
+    order = access_operations._ORDER
+    return words if order.index(first) < order.index(then) else f"{then} before {first}"
+
 
 ROW = re.compile(
     r"^\| `(?P<id>[a-z0-9.-]+)` \| (?P<fact>[^|]+) \| `(?P<value>[^`]*)` \| (?P<source>[^|]+) \| (?P<used>[^|]+) \|$"

@@ -22,6 +22,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.access.component import KUBERNETES_WAIT_S, endpoint_input
 from components.config import PlatformConfig
 from components.config_reader import Secret
 from components.kubernetes import apps, etcd_snapshots, milvus_cr, network, upstream
@@ -82,6 +83,12 @@ class MilvusCluster(pulumi.ComponentResource):
     the `kubectl port-forward` command (tools.restore drives the cluster through the same context)."""
     milvus: k8s.apiextensions.CustomResource
     """The `Milvus` custom resource."""
+    access_endpoint: dict[str, Any]
+    """How the machine running `pulumi up` reaches Milvus (components/access): `milvus_uri` directly (the
+    NodePort/LoadBalancer address, or the port-forward of `reached_by` for ClusterIP), waiting for the
+    operator to bring Milvus up."""
+    milvus_ready: pulumi.Resource
+    """Milvus is applied once this exists: the `Milvus` resource (the access resources then wait for it)."""
 
     def __init__(
         self, name: str, args: MilvusClusterArgs, opts: pulumi.ResourceOptions | None = None
@@ -211,6 +218,8 @@ class MilvusCluster(pulumi.ComponentResource):
         auth = config.milvus.auth_enabled
         self.milvus_user = pulumi.Output.from_input(MILVUS_ROOT_USER) if auth else None
         self.milvus_password = pulumi.Output.secret(milvus_password) if auth else None
+        self.access_endpoint = endpoint_input(self.milvus_uri, wait_seconds=KUBERNETES_WAIT_S)
+        self.milvus_ready = self.milvus
         self.register_outputs(
             {
                 "milvus_uri": self.milvus_uri,

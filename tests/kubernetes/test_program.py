@@ -42,6 +42,8 @@ def test_declares_the_cluster_once(lab: Program) -> None:
         "kubernetes:core/v1:ConfigMap": 2,  # the backup job's and the etcd snapshot job's files
         "kubernetes:batch/v1:CronJob": 2,  # milvus-backup, etcd snapshots
         "kubernetes:core/v1:PersistentVolumeClaim": 1,  # the etcd snapshots
+        "milvus:access:MilvusAccess": 1,  # root's password kept as the stack says (components/access)
+        "pulumi-python:dynamic/milvus:RootPassword": 1,
     }
     assert not any(r.type.startswith("docker:") or r.type.startswith("proxmoxve:") for r in lab.resources)
 
@@ -50,10 +52,13 @@ def test_every_resource_is_a_child_of_the_cluster_and_uses_the_one_provider(lab:
     provider = lab.of_type(PROVIDER)[0]
     cluster = lab.of_type(CLUSTER)[0]
     assert provider.name == "kubernetes" and provider.inputs == {"context": "lab-rke2"}
+    access = lab.of_type("milvus:access:MilvusAccess")[0]  # every target's, beside the cluster
     for resource in lab.resources:
         if resource.type.startswith("kubernetes:"):
             assert resource.provider.startswith(provider.urn + "::"), resource.urn
-        if resource.type not in (PROVIDER, CLUSTER):
+        if resource.parent == access.urn:
+            continue
+        if resource.type not in (PROVIDER, CLUSTER, access.type):
             assert resource.parent == cluster.urn, resource.urn
             assert resource.name.startswith(cluster.name + "-"), resource.name
 
@@ -133,7 +138,7 @@ def test_given_passwords_reach_only_the_secrets() -> None:
     given = set(p.config.placeholders.values())
     assert not p.of_type("random:index/randomPassword:RandomPassword")
     holders = {r.name for r in p.resources for _, s, _ in _strings(r.wire) if s in given}
-    assert holders == {"milvus-storage-secret", "milvus-root-secret"}
+    assert holders == {"milvus-storage-secret", "milvus-root-secret", "milvus-access-root-password"}
     assert [s for _, s in p.plaintext_strings() if s in given] == []
 
 
@@ -222,5 +227,15 @@ def test_the_kafka_variant_swaps_the_queue_and_its_policy() -> None:
     p = program(**VARIANTS["kafka"])
     deps = p.of_type(MILVUS)[0].inputs["spec"]["dependencies"]
     assert deps["msgStreamType"] == "kafka" and "kafka" in deps and "pulsar" not in deps
-    assert {r.inputs["metadata"]["name"] for r in p.of_type(POLICY)} >= {"kafka"}
+    # The whole set: the queue's policy is swapped, not added beside Pulsar's (each namespace its deny-all).
+    assert sorted(r.inputs["metadata"]["name"] for r in p.of_type(POLICY)) == [
+        "attu",
+        "default-deny-ingress",
+        "default-deny-ingress",
+        "etcd",
+        "etcd-snapshot",
+        "kafka",
+        "milvus",
+        "minio",
+    ]
     assert section(messageQueue="kafka")["messageQueue"] == "kafka"

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from policies import (
+    access_rules,
     credential_rules,
     host_rules,
     identity_rules,
@@ -30,6 +31,7 @@ from policies.analyzer_client import PlannedResource, PolicyPackError, Violation
 from policies.catalog import POLICIES, RULE_INFO, evaluate
 from policies.common import UNKNOWN, VM
 from tests.policies import (
+    test_access_rules,
     test_credential_rules,
     test_host_rules,
     test_identity_rules,
@@ -51,6 +53,7 @@ README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
 
 # Each rule family's module and the tests that break the good stack once per rule of it.
 FAMILIES = [
+    (access_rules, test_access_rules),
     (identity_rules, test_identity_rules),
     (isolation_rules, test_isolation_rules),
     (host_rules, test_host_rules),

@@ -34,6 +34,8 @@ class PlanDiff:
     added: tuple[PlannedItem, ...] = ()
     removed: tuple[PlannedItem, ...] = ()
     changed: tuple[ResourceChange, ...] = ()
+    # The base's side of each changed resource (tools/plan/access.py words a role's grants from both).
+    changed_before: tuple[PlannedItem, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         def brief(item: PlannedItem) -> dict[str, str]:
@@ -116,4 +118,5 @@ def diff_plans(
         added=tuple(i for urn, i in new.items() if urn not in old),
         removed=tuple(i for urn, i in old.items() if urn not in new),
         changed=tuple(changed),
+        changed_before=tuple(old[c.urn] for c in changed),
     )

@@ -7,6 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from tools.plan import access
 from tools.plan.diff import PlanDiff, PropertyChange, ResourceChange
 from tools.plan.model import DISCLAIMER, PlannedItem
 from tools.plan.text import shown_path, verdict_line, violation_order
@@ -92,7 +93,19 @@ def unified_diff(change: PropertyChange) -> list[str]:
 
 
 def changed_resource(change: ResourceChange) -> list[str]:
-    """A resource whose inputs changed: a table of properties, then the multi-line ones as diffs."""
+    """A resource whose inputs changed: a table of properties, then the multi-line ones as diffs. Access
+    resources are told in words instead (tools/plan/access.py), with their table folded away."""
+    if change.type.startswith(access.ACCESS_PREFIX):
+        return [
+            f"<details><summary>~ <code>{change.name}</code>: its properties</summary>",
+            "",
+            "| property | before | after |",
+            "|---|---|---|",
+            *(property_row(p) for p in change.changes),
+            "",
+            "</details>",
+            "",
+        ]
     return [
         f"#### ~ `{change.name}` (`{change.type}`)",
         "",
@@ -147,6 +160,7 @@ def render_markdown(
         [
             *heading(stack, items, diff),
             *added_and_removed(diff),
+            *access.markdown_section(diff, items),
             *(line for change in diff.changed for line in changed_resource(change)),
             *policy_section(violations, policy_config),
             *declared_tree(tree_text),

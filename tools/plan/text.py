@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tools._cli import REPO_ROOT
+from tools.plan import access
 from tools.plan.model import CONTAINER, DISCLAIMER, PlannedItem, summarize_container
 
 if TYPE_CHECKING:
@@ -54,7 +55,10 @@ def details(item: PlannedItem) -> str:
         for word, on in (("protected", item.protect), ("retained on delete", item.retain_on_delete))
         if on
     ]
-    if item.type == CONTAINER:
+    words = access.details(item)
+    if words is not None:
+        text = words
+    elif item.type == CONTAINER:
         summary = summarize_container(props)
         text = f"{summary.name}  {summary.image}"
     elif item.type in ("docker:index/remoteImage:RemoteImage", "docker:index/volume:Volume"):
@@ -106,6 +110,12 @@ def render_text(
             c.name, c.image, _memory(c.memory_mb), ", ".join(c.ports) or "-", ", ".join(c.volumes) or "-"
         )
     console.print(table)
+
+    access_lines = access.summary_lines(items)
+    if access_lines:
+        console.print()
+        for line in access_lines:
+            console.print(line, soft_wrap=True)
 
     console.print()
     if violations is None:

@@ -32,6 +32,7 @@ from rich.table import Table
 
 from tools._cli import ExitCode, ToolError
 from tools.verify import kubernetes
+from tools.verify.access import run_access_checks, users_from
 from tools.verify.core import CheckResult, Redactor, Verdict, exit_code, run_check
 from tools.verify.endpoints import Endpoints, resolve_endpoints
 from tools.verify.http import (
@@ -231,6 +232,15 @@ def run_all(args: argparse.Namespace, endpoints: Endpoints, redact: Redactor, pr
             min_recall=args.min_recall,
         )
         milvus.collection_lifecycle(check)
+        if endpoints.access:
+            milvus.results += run_access_checks(
+                endpoints.milvus_uri,
+                endpoints.credentials(),
+                endpoints.milvus_user,
+                users_from(endpoints.access, endpoints.logins),
+                timeout,
+                redact,
+            )
         if args.bench:
             bench = milvus.bench(
                 Workload(
@@ -309,7 +319,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return error.code
 
     redact = Redactor()
-    redact.add(endpoints.milvus_password, endpoints.token, endpoints.credentials())
+    redact.add(
+        endpoints.milvus_password, endpoints.token, endpoints.credentials(), *endpoints.logins.values()
+    )
     credentials = endpoints.credentials()
     if credentials:
         # pymilvus sends the token base64-encoded; an echoed header must not leak it either.

@@ -33,6 +33,8 @@ class Endpoints:
     backup_schedule: BackupSchedule | None = None
     # Endpoints field -> why it is not checked: a kubernetes stack's in-cluster endpoints (verify/kubernetes.py).
     unchecked: Mapping[str, str] = field(default_factory=dict)
+    access: Mapping[str, Any] | None = None  # stack output `milvusAccess`: databases, roles, users
+    logins: Mapping[str, str] = field(default_factory=dict, repr=False)  # user -> password (secret)
 
     def credentials(self) -> str | None:
         """The token pymilvus sends: an explicit token, else `user:password`."""
@@ -54,6 +56,7 @@ class Endpoints:
             "attuUrl": self.attu_url,
             "backupApiUrl": self.backup_url,
             "backupSchedule": {"milvus": schedule.cron, "timezone": schedule.timezone} if schedule else None,
+            "milvusAccessUsers": sorted((self.access or {}).get("users") or {}),
         }
 
 
@@ -83,6 +86,7 @@ def endpoints_from_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
                 f"stack output `{output}` is {shown}; verify accepts a non-empty string.", ExitCode.USAGE
             )
         values[name] = value
+    values.update(access_from_outputs(outputs))
     schedule = outputs.get("backupSchedule")
     if schedule is not None:
         if not isinstance(schedule, Mapping):
@@ -101,6 +105,39 @@ def endpoints_from_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
             if problem:
                 raise ToolError(f"stack output `backupSchedule`: {problem}.", ExitCode.USAGE)
             values["backup_schedule"] = BackupSchedule(cron, timezone)
+    return values
+
+
+LOGIN_PREFIX = "milvusLogin_"
+
+
+def access_from_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """`milvusAccess` (the declared access) and each `milvusLogin_<user>` (its password), checked for shape;
+    an error names the output, never a password."""
+    values: dict[str, Any] = {}
+    access = outputs.get("milvusAccess")
+    if access is not None:
+        if not isinstance(access, Mapping) or not isinstance(access.get("users", {}), Mapping):
+            raise ToolError(
+                f"stack output `milvusAccess` is {json.dumps(access)[:80]}; verify accepts an object "
+                '{"databases": [...], "roles": {...}, "users": {...}}.',
+                ExitCode.USAGE,
+            )
+        values["access"] = access
+    logins = {}
+    for output, login in outputs.items():
+        if not output.startswith(LOGIN_PREFIX):
+            continue
+        password = login.get("password") if isinstance(login, Mapping) else None
+        if not isinstance(password, str) or not password:
+            raise ToolError(
+                f"stack output `{output}` has no password (value not shown); verify accepts "
+                '{"uri", "user", "password"}: read the outputs with --show-secrets.',
+                ExitCode.USAGE,
+            )
+        logins[output.removeprefix(LOGIN_PREFIX)] = password
+    if logins:
+        values["logins"] = logins
     return values
 
 

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import grpc
 import numpy as np
 from pymilvus import MilvusClient
 from rich.progress import Progress
 
+from components.access.connection import is_unauthenticated
 from tools.verify.core import (
     CheckFailed,
     CheckResult,
@@ -80,24 +80,6 @@ class BenchResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def is_unauthenticated(error: BaseException) -> bool:
-    """Milvus's auth interceptor answers gRPC UNAUTHENTICATED (internal/proxy/authentication_interceptor.go);
-    pymilvus wraps that in a MilvusException "Fail connecting ...", so look through the cause chain."""
-    current: BaseException | None = error
-    seen: set[int] = set()
-    # pymilvus re-raises with `raise e from e`, so the chain can loop back on itself.
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        code = getattr(current, "code", None) if isinstance(current, grpc.RpcError) else None
-        if callable(code) and code() == grpc.StatusCode.UNAUTHENTICATED:
-            return True
-        text = str(current).lower()
-        if "auth check failure" in text or "missing authorization" in text:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def connect(target: MilvusTarget, token: str | None) -> MilvusClient:
