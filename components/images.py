@@ -70,3 +70,10 @@ def image_tag(reference: str) -> str:
     match = _REFERENCE.match(reference)
     assert match, reference
     return match.group("tag") or match.group("digest")
+
+
+def image_parts(reference: str) -> tuple[str, str | None, str | None]:
+    """A reference's repository (with its registry), tag and digest; tag or digest may be None."""
+    match = _REFERENCE.match(reference)
+    assert match, reference
+    return match.group("name"), match.group("tag"), match.group("digest")

@@ -90,8 +90,10 @@ def milvus_user_yaml(minio_password: str, root_password: str | None) -> str:
     """Milvus's user.yaml: the secrets Milvus reads from its config files rather than env."""
     document: dict[str, object] = {"minio": {"secretAccessKey": minio_password}}
     if root_password is not None:
-        # Read once, when the first start creates `root` in etcd (Milvus >= 2.4.7); later changes of this
-        # value do not change the stored password (rotate with MilvusClient.update_password).
+        # Read once, when the first start creates `root` in etcd (Milvus >= 2.4.7). A changed value reaches
+        # the stored password through the access component's RootPassword (components/access), which
+        # rotates it from the one in state; this file then carries the current password for a fresh data
+        # directory, so a rebuilt volume starts with the password the stack holds.
         document["common"] = {"security": {"defaultRootPassword": root_password}}
     return "# Rendered by milvus-platform (components/services.py); secrets only.\n" + yaml.safe_dump(
         document, sort_keys=True
@@ -238,18 +240,21 @@ def backup(config: PlatformConfig, credentials: Credentials) -> ServiceSpec:
     )
 
 
-def backup_yaml_settings(config: PlatformConfig) -> BackupYamlSettings:
-    """Where milvus-backup finds Milvus, Milvus's data and the backup bucket on the platform's network."""
+def backup_yaml_settings(
+    config: PlatformConfig, milvus_host: str = MILVUS_HOST, minio_host: str = MINIO_HOST
+) -> BackupYamlSettings:
+    """Where milvus-backup finds Milvus, Milvus's data and the backup bucket: by default on the platform's
+    Docker network; the Kubernetes target passes its Service names."""
     return BackupYamlSettings(
         bucket=config.minio.bucket,
         root_path=config.minio.root_path,
         backup_bucket=config.minio.backup_bucket,
         backup_root_path=config.minio.backup_root_path,
         auth_enabled=config.milvus.auth_enabled,
-        milvus_host=MILVUS_HOST,
+        milvus_host=milvus_host,
         milvus_port=MILVUS_GRPC_PORT,
         milvus_http_port=MILVUS_HTTP_PORT,
-        minio_host=MINIO_HOST,
+        minio_host=minio_host,
         minio_port=MINIO_API_PORT,
         minio_region=config.minio.region,
     )

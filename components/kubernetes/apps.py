@@ -18,7 +18,7 @@ from typing import Any
 import pulumi
 
 from components.backup import BACKUP_CONFIG_PATH, MILVUS_BACKUP_PREFIX, SCHEDULER_CONTEXT
-from components.backup.backup_yaml import BackupYamlSettings, render_backup_yaml
+from components.backup.backup_yaml import render_backup_yaml
 from components.config import PlatformConfig
 from components.kubernetes.milvus_cr import ROOT_PASSWORD_KEY, ROOT_USER_KEY
 from components.kubernetes.pods import (
@@ -34,12 +34,11 @@ from components.kubernetes.pods import (
 )
 from components.kubernetes.settings import KubernetesConfig
 from components.kubernetes.upstream import STORAGE_SECRET_KEYS
+from components.services import backup_yaml_settings
 from components.topology import (
     ATTU_PORT,
     MILVUS_GRPC_PORT,
-    MILVUS_HTTP_PORT,
     MILVUS_ROOT_USER,
-    MINIO_API_PORT,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -246,23 +245,6 @@ def milvus_external_service(config: PlatformConfig, names: Names) -> dict[str, A
 # --------------------------------------------------------------------------------------------------
 
 
-def backup_yaml_settings(config: PlatformConfig, names: Names) -> BackupYamlSettings:
-    """Where milvus-backup finds Milvus and MinIO inside the cluster (Service DNS names)."""
-    return BackupYamlSettings(
-        bucket=config.minio.bucket,
-        root_path=config.minio.root_path,
-        backup_bucket=config.minio.backup_bucket,
-        backup_root_path=config.minio.backup_root_path,
-        auth_enabled=config.milvus.auth_enabled,
-        milvus_host=names.service_host(names.milvus_service),
-        milvus_port=MILVUS_GRPC_PORT,
-        milvus_http_port=MILVUS_HTTP_PORT,
-        minio_host=names.service_host(names.release("minio")),
-        minio_port=MINIO_API_PORT,
-        minio_region=config.minio.region,
-    )
-
-
 def backup_scripts(root: Path = REPO_ROOT, names: Sequence[str] = BACKUP_SCRIPTS) -> dict[str, str]:
     """The scheduler's scripts by file name, read from the repository."""
     return {name: (root / SCHEDULER_CONTEXT / name).read_text() for name in names}
@@ -270,7 +252,15 @@ def backup_scripts(root: Path = REPO_ROOT, names: Sequence[str] = BACKUP_SCRIPTS
 
 def backup_config_map(config: PlatformConfig, names: Names) -> dict[str, Any]:
     """backup.yaml (no credentials in it) and the job scripts, in one ConfigMap."""
-    data = {Path(BACKUP_CONFIG_PATH).name: render_backup_yaml(backup_yaml_settings(config, names))}
+    data = {
+        Path(BACKUP_CONFIG_PATH).name: render_backup_yaml(
+            backup_yaml_settings(
+                config,
+                milvus_host=names.service_host(names.milvus_service),
+                minio_host=names.service_host(names.release("minio")),
+            )
+        )
+    }
     data |= backup_scripts()
     return {
         "apiVersion": "v1",

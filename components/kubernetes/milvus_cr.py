@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.config import PlatformConfig
-from components.images import image_tag
+from components.images import image_parts
 from components.kubernetes import upstream
 from components.kubernetes.pods import (
     Names,
@@ -77,11 +77,13 @@ def _k8s(config: PlatformConfig) -> KubernetesConfig:
 
 
 def _image(reference: str) -> dict[str, str]:
-    repository = reference.split("@", 1)[0]
-    last = repository.rsplit("/", 1)[-1]
-    if ":" in last:
-        repository = repository[: len(repository) - len(last)] + last.split(":", 1)[0]
-    return {"repository": repository, "tag": image_tag(reference)}
+    """A chart's `image` values, which its template writes as `repository:tag`: a digest rides on the tag
+    (`repository:tag@sha256:...`, a valid reference the runtime pulls by digest), so the pin is kept.
+    `parse` refuses a digest without a tag on this target (`versions.minio`)."""
+    repository, tag, digest = image_parts(reference)
+    if tag is None:
+        raise ValueError(f"{reference}: the chart writes repository:tag, so the image needs a tag")
+    return {"repository": repository, "tag": f"{tag}@{digest}" if digest else tag}
 
 
 def _deletion(config: PlatformConfig) -> dict[str, Any]:
@@ -220,6 +222,11 @@ def _components(config: PlatformConfig, names: Names) -> dict[str, Any]:
             # The operator's own Service stays ClusterIP: it has no field for a fixed node port or the
             # traffic policy, so clients outside the cluster come in through this program's Service.
             component["serviceType"] = "ClusterIP"
+            if k8s.milvus_service.node is not None:
+                # A component's nodeSelector replaces the shared one (zilliztech/milvus-operator
+                # pkg/controllers/components.go MergeComponentSpec), so it carries the shared labels too.
+                selector = {**k8s.node_selector, "kubernetes.io/hostname": k8s.milvus_service.node}
+                component["nodeSelector"] = selector
         components[name] = component
     return components
 

@@ -110,12 +110,25 @@ def metadata(name: str, namespace: str | None, role: str, stack: str, **extra: A
     return meta
 
 
+# The API server stores a quantity in its canonical spelling (k8s.io/apimachinery resource.Quantity
+# `CanonicalizeBytes`: the largest binary suffix with a whole number, whole cores without `m`), and
+# pulumi-kubernetes reads that back: "2048Mi" would come back "2Gi" and "1000m" "1", and every later
+# `pulumi up` after a refresh would want to change them back (pulumi/pulumi-kubernetes#644). So the
+# program writes the canonical spelling itself.
+_BINARY_SUFFIXES = ("Mi", "Gi", "Ti", "Pi", "Ei")
+
+
 def quantity_mb(megabytes: int) -> str:
-    return f"{megabytes}Mi"
+    """`megabytes` MiB in the API server's canonical spelling: 1536 -> "1536Mi", 2048 -> "2Gi"."""
+    value, suffix = megabytes, 0
+    while value and value % 1024 == 0 and suffix < len(_BINARY_SUFFIXES) - 1:
+        value, suffix = value // 1024, suffix + 1
+    return f"{value}{_BINARY_SUFFIXES[suffix]}"
 
 
 def quantity_cpu(millis: int) -> str:
-    return f"{millis}m"
+    """`millis` millicores in the API server's canonical spelling: 1500 -> "1500m", 2000 -> "2"."""
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis}m"
 
 
 def resources(memory_mb: int, cpu_millis: int) -> dict[str, dict[str, str]]:

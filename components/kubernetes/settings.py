@@ -104,6 +104,11 @@ class MilvusService:
     type: str
     address: str  # what clients connect to: a node or load-balancer address, 127.0.0.1 for port-forward
     node_port: int | None  # NodePort only
+    # NodePort only: the node whose address clients use. The Service keeps client addresses
+    # (externalTrafficPolicy Local, for the clientCidrs NetworkPolicy), so only a node running a proxy pod
+    # answers; the proxies are scheduled there. That node is the one address clients know, so this costs
+    # no availability the single address had not already lost.
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,12 +218,19 @@ def _milvus_service(section: Section) -> MilvusService:
     kind = section.string("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
         raise ConfigError(section.key("type"), f"is {describe(kind)}", " | ".join(SERVICE_TYPES))
-    node_port = section.get("nodePort")
+    node_port, node = section.get("nodePort"), section.get("node")
     if kind == "NodePort":
         low, high = NODE_PORT_RANGE
         node_port = section.required_integer("nodePort", low, high, "the fixed node port clients use")
-    elif node_port is not None:
-        raise ConfigError(section.key("nodePort"), f"is set with type {kind}", "nodePort only with NodePort")
+        node = section.required("node", "the name of the node whose address clients use (kubectl get nodes)")
+        if not _DNS_SUBDOMAIN.match(node):
+            raise ConfigError(
+                section.key("node"), f"is {describe(node)}", "a node name as `kubectl get nodes` lists it"
+            )
+    else:
+        for key, value in (("nodePort", node_port), ("node", node)):
+            if value is not None:
+                raise ConfigError(section.key(key), f"is set with type {kind}", f"{key} only with NodePort")
     if kind == "ClusterIP":
         # Reached through `kubectl port-forward` on the machine that runs `pulumi up` and the tools.
         address = section.ip_address("address", "127.0.0.1")
@@ -229,7 +241,7 @@ def _milvus_service(section: Section) -> MilvusService:
         if not _HOST_NAME.match(address):
             address = section.ip_address("address", address)
     section.finish()
-    return MilvusService(type=kind, address=address, node_port=node_port)
+    return MilvusService(type=kind, address=address, node_port=node_port, node=node)
 
 
 def _client_cidrs(section: Section) -> tuple[str, ...]:

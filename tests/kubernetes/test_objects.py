@@ -12,7 +12,7 @@ import yaml
 
 from components.backup import BACKUP_CONFIG_PATH
 from components.kubernetes import apps, etcd_snapshots, milvus_cr, network
-from components.kubernetes.pods import names_for, selector
+from components.kubernetes.pods import names_for, quantity_cpu, quantity_mb, resources, selector
 from tests.kubernetes.lab import config, section
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,21 +52,53 @@ def test_every_pod_is_restricted(role: str) -> None:
 
 
 def test_memory_keeps_the_shared_meaning() -> None:
-    sizes = {role: pod["containers"][0]["resources"]["limits"]["memory"] for role, pod in pod_specs().items()}
-    assert sizes == {
-        "attu": f"{CONFIG.memory.attu}Mi",
-        "backup": f"{CONFIG.memory.backup}Mi",
-        # On Docker `backup.memoryMb` sizes the scheduler, which runs the etcd snapshots.
-        "etcd-snapshot": f"{CONFIG.backup.memory_mb}Mi",
-    }
-    spec = milvus_cr.milvus_resource(CONFIG, NAMES)["spec"]
-    assert spec["components"]["queryNode"]["resources"]["limits"]["memory"] == f"{CONFIG.memory.milvus}Mi"
-    values = spec["dependencies"]
-    assert values["etcd"]["inCluster"]["values"]["resources"]["limits"]["memory"] == f"{CONFIG.memory.etcd}Mi"
-    assert (
-        values["storage"]["inCluster"]["values"]["resources"]["limits"]["memory"]
-        == f"{CONFIG.memory.minio}Mi"
+    memory = CONFIG.memory
+    assert (memory.etcd, memory.minio, memory.milvus, memory.attu, memory.backup) == (
+        1024,
+        2048,
+        8192,
+        512,
+        512,
     )
+    assert CONFIG.backup.memory_mb == 256
+    sizes = {role: pod["containers"][0]["resources"]["limits"]["memory"] for role, pod in pod_specs().items()}
+    # On Docker `backup.memoryMb` sizes the scheduler, which runs the etcd snapshots.
+    assert sizes == {"attu": "512Mi", "backup": "512Mi", "etcd-snapshot": "256Mi"}
+    spec = milvus_cr.milvus_resource(CONFIG, NAMES)["spec"]
+    assert spec["components"]["queryNode"]["resources"]["limits"]["memory"] == "8Gi"
+    values = spec["dependencies"]
+    assert values["etcd"]["inCluster"]["values"]["resources"]["limits"]["memory"] == "1Gi"
+    assert values["storage"]["inCluster"]["values"]["resources"]["limits"]["memory"] == "2Gi"
+
+
+@pytest.mark.parametrize(
+    ("megabytes", "spelling"),
+    [
+        (1, "1Mi"),
+        (1023, "1023Mi"),
+        (1024, "1Gi"),
+        (1025, "1025Mi"),
+        (1536, "1536Mi"),
+        (2048, "2Gi"),
+        (1024 * 1024, "1Ti"),
+        (1024 * 1024 + 1024, "1025Gi"),
+    ],
+)
+def test_memory_is_written_as_the_api_server_reads_it_back(megabytes: int, spelling: str) -> None:
+    # resource.Quantity's canonical form: otherwise a refresh reads "2Gi" and the next `up` writes "2048Mi".
+    assert quantity_mb(megabytes) == spelling
+
+
+@pytest.mark.parametrize(
+    ("millis", "spelling"), [(100, "100m"), (999, "999m"), (1000, "1"), (1001, "1001m"), (4000, "4")]
+)
+def test_cpu_is_written_as_the_api_server_reads_it_back(millis: int, spelling: str) -> None:
+    assert quantity_cpu(millis) == spelling
+
+
+def test_resources_are_canonical_and_requests_equal_limits() -> None:
+    amount = {"memory": "2Gi", "cpu": "1"}
+    assert resources(2048, 1000) == {"requests": amount, "limits": amount}
 
 
 def test_every_milvus_component_has_requests_and_limits_and_the_pinned_image() -> None:
@@ -79,6 +111,19 @@ def test_every_milvus_component_has_requests_and_limits_and_the_pinned_image() -
         assert resources["limits"] == resources["requests"], name
     assert components["proxy"]["serviceType"] == "ClusterIP"
     assert "hostNetwork" not in components and "streamingNode" not in components
+
+
+def test_the_proxies_run_on_the_node_clients_reach_only_with_a_node_port() -> None:
+    # externalTrafficPolicy Local: a node answers on the NodePort only when it runs a proxy pod.
+    assert milvus_cr.milvus_resource(CONFIG, NAMES)["spec"]["components"]["proxy"]["nodeSelector"] == {
+        "kubernetes.io/os": "linux",  # the stack's nodeSelector: the component's replaces it, so carries it
+        "kubernetes.io/hostname": "proj-k8sw01",
+    }
+    for service in ({"type": "ClusterIP"}, {"type": "LoadBalancer", "address": "10.25.20.40"}):
+        other = config(section(milvusService=service))
+        assert other.kubernetes is not None
+        proxy = milvus_cr.milvus_resource(other, names_for(other.kubernetes))["spec"]["components"]["proxy"]
+        assert "nodeSelector" not in proxy, service
 
 
 def test_credentials_only_by_secret_reference() -> None:
@@ -101,6 +146,22 @@ def test_credentials_only_by_secret_reference() -> None:
     assert secret["stringData"] == {"accesskey": "user", "secretkey": "s3cret"}
 
 
+def test_the_ingress_reaches_attu_by_a_port_its_service_and_probes_have() -> None:
+    service, ingress = apps.attu_service(CONFIG, NAMES), apps.attu_ingress(CONFIG, NAMES)
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": service["metadata"]["name"], "port": {"name": "http"}}
+    assert service["spec"]["ports"] == [
+        {"name": "http", "port": 3000, "targetPort": "http", "protocol": "TCP"}
+    ]
+    container = apps.attu_deployment(CONFIG, NAMES)["spec"]["template"]["spec"]["containers"][0]
+    assert container["ports"] == [{"name": "http", "containerPort": 3000, "protocol": "TCP"}]
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/api/v1/healthy", "port": "http"}, probe
+    # A non-root user: yarn writes below HOME, which must be the writable emptyDir.
+    assert {e["name"]: e["value"] for e in container["env"]}["HOME"] == "/tmp"
+    assert container["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+
+
 def test_the_backup_job_is_the_docker_schedulers_job() -> None:
     job = apps.backup_cron_job(CONFIG, NAMES)
     assert job["spec"]["schedule"] == CONFIG.backup.milvus_schedule
@@ -108,6 +169,14 @@ def test_the_backup_job_is_the_docker_schedulers_job() -> None:
     assert job["spec"]["concurrencyPolicy"] == "Forbid"  # run-job.sh's lock: never two runs at once
     container = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["/bin/sh", "/app/scheduler/milvus-backup-job.sh"]
+    # Read-only root filesystem: the scripts keep state under /tmp (lib.sh: mc's config dir, status files).
+    assert container["volumeMounts"] == [
+        {"name": "scripts", "mountPath": "/app/scheduler", "readOnly": True},
+        {"name": "config", "mountPath": "/app/configs", "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    volumes = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]["volumes"]
+    assert [v["name"] for v in volumes] == ["scripts", "config", "tmp"]
     env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
     assert env["MILVUS_KEEP_DAYS"] == str(CONFIG.backup.milvus_keep_days)
     assert env["MILVUS_BACKUP_PREFIX"] == "scheduled_"

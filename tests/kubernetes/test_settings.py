@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from components.config_reader import ConfigError
-from components.kubernetes.settings import total_memory_mb
+from components.kubernetes import milvus_cr
+from components.kubernetes.pods import names_for
+from components.kubernetes.settings import MilvusService, total_memory_mb
 from tests.kubernetes.lab import config, section
 
 
@@ -20,7 +22,9 @@ def test_the_lab_stack() -> None:
         "milvus-operator",
     )
     assert k8s.message_queue == "pulsar" and k8s.storage_class == "local-path"
-    assert (k8s.milvus_service.type, k8s.milvus_service.node_port) == ("NodePort", 31953)
+    assert k8s.milvus_service == MilvusService(
+        type="NodePort", address="10.25.20.31", node_port=31953, node="proj-k8sw01"
+    )
     assert k8s.components["queryNode"].memory_mb == 8192  # memoryMb.milvus
     assert total_memory_mb(k8s) == 2 * 2048 + 2048 + 2 * 8192 + 4096 + 4096
 
@@ -31,8 +35,14 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("cluster default storage class", {"storageClass": None}),
     ("one replica", {"components": {"proxy": {"replicas": 1}}}),
     ("64 replicas", {"components": {"queryNode": {"replicas": 64}}}),
-    ("lowest node port", {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 30000}}),
-    ("highest node port", {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 32767}}),
+    (
+        "lowest node port",
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 30000, "node": "w1"}},
+    ),
+    (
+        "highest node port",
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 32767, "node": "w1"}},
+    ),
     (
         "load balancer by name",
         {"milvusService": {"type": "LoadBalancer", "address": "milvus.lab.example.org"}},
@@ -41,6 +51,13 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     ("toleration Exists", {"tolerations": [{"key": "gpu", "operator": "Exists", "effect": "NoSchedule"}]}),
     ("toleration of everything", {"tolerations": [{"operator": "Exists"}]}),
     ("prefixed label", {"nodeSelector": {"node-role.kubernetes.io/worker": "true"}}),
+    # The accepted side of every size bound the refused cases below cross.
+    ("least component memory", {"components": {"dataNode": {"memoryMb": 512}}}),
+    ("most component memory", {"components": {"dataNode": {"memoryMb": 1024 * 1024}}}),
+    ("least cpu", {"components": {"indexNode": {"cpuMillis": 100}}}),
+    ("most cpu", {"components": {"indexNode": {"cpuMillis": 256_000}}}),
+    ("least MinIO volume", {"storageGb": {"minio": 10}}),
+    ("most MinIO volume", {"storageGb": {"minio": 64 * 1024}}),
 ]
 
 
@@ -69,13 +86,28 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"ingress": {"host": "attu", "tlsSecret": "attu-tls"}}, "kubernetes.ingress.host"),
     ({"ingress": {"host": "attu.lab.example.org"}}, "kubernetes.ingress.tlsSecret"),
     ({"milvusService": {"type": "ExternalName"}}, "kubernetes.milvusService.type"),
-    ({"milvusService": {"type": "NodePort", "address": "10.0.0.1"}}, "kubernetes.milvusService.nodePort"),
     (
-        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 29999}},
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "node": "w1"}},
         "kubernetes.milvusService.nodePort",
     ),
     (
-        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 32768}},
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 30000}},
+        "kubernetes.milvusService.node",
+    ),
+    (
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 30000, "node": "Worker_1"}},
+        "kubernetes.milvusService.node",
+    ),
+    (
+        {"milvusService": {"type": "LoadBalancer", "address": "10.0.0.1", "node": "w1"}},
+        "kubernetes.milvusService.node",
+    ),
+    (
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 29999, "node": "w1"}},
+        "kubernetes.milvusService.nodePort",
+    ),
+    (
+        {"milvusService": {"type": "NodePort", "address": "10.0.0.1", "nodePort": 32768, "node": "w1"}},
         "kubernetes.milvusService.nodePort",
     ),
     ({"milvusService": {"type": "LoadBalancer"}}, "kubernetes.milvusService.address"),
@@ -86,7 +118,10 @@ REFUSED: list[tuple[dict[str, Any], str]] = [
     ({"components": {"proxy": {"replicas": 65}}}, "kubernetes.components.proxy.replicas"),
     ({"components": {"dataNode": {"memoryMb": 511}}}, "kubernetes.components.dataNode.memoryMb"),
     ({"components": {"queryNode": {"memoryMb": 8192}}}, "kubernetes.components.queryNode.memoryMb"),
+    ({"components": {"dataNode": {"memoryMb": 1024 * 1024 + 1}}}, "kubernetes.components.dataNode.memoryMb"),
     ({"components": {"indexNode": {"cpuMillis": 99}}}, "kubernetes.components.indexNode.cpuMillis"),
+    ({"components": {"indexNode": {"cpuMillis": 256_001}}}, "kubernetes.components.indexNode.cpuMillis"),
+    ({"storageGb": {"minio": 64 * 1024 + 1}}, "kubernetes.storageGb.minio"),
     ({"components": {"streamingNode": {"replicas": 1}}}, "kubernetes.components.streamingNode"),
     ({"storageGb": {"minio": 9}}, "kubernetes.storageGb.minio"),
     ({"storageClas": "local-path"}, "kubernetes.storageClas"),
@@ -122,3 +157,34 @@ def test_the_shared_minimum_for_the_query_node_holds() -> None:
     with pytest.raises(ConfigError) as error:
         config(section(), memoryMb={"etcd": 1024, "minio": 2048, "milvus": 2048, "attu": 512, "backup": 512})
     assert error.value.key == "memoryMb.milvus"
+
+
+DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("reference", "image"),
+    [
+        ("minio/minio:RELEASE.2024-05-28T17-19-04Z", "minio/minio:RELEASE.2024-05-28T17-19-04Z"),
+        # The digest rides on the tag: the chart writes repository:tag, and the pin must survive it.
+        (
+            f"minio/minio:RELEASE.2024-05-28T17-19-04Z@{DIGEST}",
+            f"minio/minio:RELEASE.2024-05-28T17-19-04Z@{DIGEST}",
+        ),
+        (
+            f"registry.lab:5000/minio/minio:RELEASE.2024-05-28T17-19-04Z@{DIGEST}",
+            f"registry.lab:5000/minio/minio:RELEASE.2024-05-28T17-19-04Z@{DIGEST}",
+        ),
+    ],
+)
+def test_the_minio_chart_runs_the_pinned_image(reference: str, image: str) -> None:
+    platform = config(section(), versions={"minio": reference})
+    assert platform.kubernetes is not None
+    values = milvus_cr.minio_values(platform, names_for(platform.kubernetes))["image"]
+    assert f"{values['repository']}:{values['tag']}" == image
+
+
+def test_a_minio_digest_without_a_tag_is_refused_on_this_target() -> None:
+    with pytest.raises(ConfigError) as error:
+        config(section(), versions={"minio": f"minio/minio@{DIGEST}"})
+    assert error.value.key == "versions.minio"

@@ -188,6 +188,22 @@ def assert_no_other_rule(rule: str, edge: Edge) -> None:
     assert not others, f"{rule}[{edge.name}]: other rules fired too: {others}"
 
 
+def assert_references_carried(family: ModuleType) -> None:
+    """Each rule of `family` has a REFERENCES entry and carries it: the CIS Kubernetes id as its framework
+    reference and description prefix, the Pod Security Standard level as a tag and in its description."""
+    assert {p.name for p in family.POLICIES} <= set(REFERENCES)
+    for policy in family.POLICIES:
+        cis, pss = REFERENCES[policy.name]
+        assert policy.tags is not None
+        if cis is not None:
+            assert policy.framework is not None and policy.framework.name == "CIS Kubernetes Benchmark"
+            assert policy.framework.reference == cis and policy.description.startswith(
+                f"CIS Kubernetes {cis}"
+            )
+        if pss is not None:
+            assert f"pss-{pss}" in policy.tags and f"PSS {pss}" in policy.description
+
+
 README = Path(__file__).resolve().parents[2] / "policies" / "README.md"
 
 
