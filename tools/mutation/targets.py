@@ -12,16 +12,16 @@ from fnmatch import fnmatch
 DEFAULT_FILES = (
     "components/*.py",
     "components/backup/*.py",
-    "tools/_cli.py",
-    "tools/restore.py",
-    "tools/restore_commands.py",
+    "components/access/*.py",
+    "components/kubernetes/*.py",
+    "tools/*.py",
     "tools/verify/*.py",
     "tools/plan/*.py",
     "tools/pulumi_mocks.py",
     "backup/scheduler/*.sh",
     "policies/*.py",
 )
-NEVER = ("*/__init__.py", "tools/mutation/*", "components/kubernetes/*", "policies/__main__.py")
+NEVER = ("*/__init__.py", "tools/mutation/*", "policies/__main__.py")
 
 _WIRING = (
     "tests/test_wiring.py",
@@ -40,6 +40,14 @@ _CONFIG = (
     "tests/test_upstream_facts.py",
     "tests/test_program.py",
 )
+_KUBERNETES = (
+    "tests/kubernetes",
+    "tests/policies/test_kubernetes_pod_rules.py",
+    "tests/policies/test_kubernetes_cluster_rules.py",
+    "tests/test_upstream_facts.py",
+    "tests/test_own_stacks.py",
+)
+_ACCESS = ("tests/access", "tests/policies/test_access_rules.py", "tests/plan/test_plan_access.py")
 _PROXMOX = (
     "tests/proxmox",
     "tests/test_upstream_facts.py",
@@ -87,8 +95,16 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("components/host_keys.py", _PROXMOX),
     ("components/firewall_probe.py", _PROXMOX),
     ("components/docker_host.py", ("tests/test_program.py", *_PROXMOX)),
+    ("components/access/*.py", _ACCESS),
+    ("components/kubernetes/*.py", _KUBERNETES),
     ("components/*.py", _WIRING),
+    ("tools/verify/kubernetes.py", ("tests/kubernetes/test_tools.py", "tests/verify")),
+    ("tools/verify/access.py", ("tests/verify/test_access_checks.py", "tests/access", "tests/verify")),
     ("tools/verify/*.py", ("tests/verify",)),
+    ("tools/crd_subset.py", ("tests/kubernetes/test_schemas.py",)),
+    ("tools/etcd_recovery.py", ("tests/kubernetes/test_restore.py", "tests/kubernetes/test_tools.py")),
+    ("tools/restore_kube*.py", ("tests/kubernetes/test_restore.py", "tests/kubernetes/test_tools.py")),
+    ("tools/restore.py", ("tests/backup/test_restore_tool.py", "tests/kubernetes/test_restore.py")),
     ("tools/restore*.py", ("tests/backup/test_restore_tool.py",)),
     ("tools/plan/*.py", ("tests/plan",)),
     ("tools/pulumi_mocks.py", ("tests/test_program.py", "tests/plan", "tests/proxmox")),
