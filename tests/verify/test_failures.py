@@ -18,9 +18,9 @@ from tests.verify.fakes import (
     serve,
 )
 
-# Starting Python and importing pymilvus takes about a second; a generous margin keeps CI stable while
-# still proving the run did not wait for a second timeout.
-STARTUP = 4.0
+# What the checks may take beyond one timeout: proves the run did not wait for a second one. Measured by
+# the tool itself (checked_seconds), so the interpreter's start-up on a loaded machine does not count.
+SLACK = 1.0
 
 
 def test_milvus_on_a_closed_port_fails_fast(closed_port: int) -> None:
@@ -31,7 +31,7 @@ def test_milvus_on_a_closed_port_fails_fast(closed_port: int) -> None:
     assert connect["verdict"] == "fail" and f"127.0.0.1:{closed_port}" in connect["detail"]
     assert run.check("collection.create")["verdict"] == "not checked"
     assert run.check("collection.drop")["verdict"] == "not checked"
-    assert run.seconds < 3 + STARTUP
+    assert run.checked_seconds < 3 + SLACK
 
 
 def test_milvus_that_never_answers_times_out(silent_port: int) -> None:
@@ -41,7 +41,7 @@ def test_milvus_that_never_answers_times_out(silent_port: int) -> None:
     connect = run.check("milvus.connect")
     assert connect["verdict"] == "fail" and "timeout 2s" in connect["detail"]
     assert 2 <= connect["seconds"] < 4
-    assert run.seconds < 2 + STARTUP
+    assert run.checked_seconds < 2 + SLACK
 
 
 def test_http_endpoint_on_a_closed_port(closed_port: int) -> None:
@@ -52,7 +52,7 @@ def test_http_endpoint_on_a_closed_port(closed_port: int) -> None:
     assert live["verdict"] == "fail"
     assert live["detail"] == f"connection refused by http://127.0.0.1:{closed_port}/minio/health/live"
     assert run.check("milvus")["verdict"] == "not checked"
-    assert run.seconds < 2 + STARTUP
+    assert run.checked_seconds < 2 + SLACK
 
 
 def test_http_endpoint_that_never_answers(silent_port: int) -> None:

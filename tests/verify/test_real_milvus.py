@@ -249,7 +249,7 @@ def test_a_dead_port_fails_fast_and_checks_nothing_else(closed_port: int) -> Non
     assert {name: run.check(name)["verdict"] for name in AFTER_CONNECT} == dict.fromkeys(
         AFTER_CONNECT, "not checked"
     )
-    assert run.seconds < 3 + 4  # one timeout plus interpreter start-up
+    assert run.checked_seconds < 3 + 1  # one timeout at most, as the tool measured its checks
 
 
 # ------------------------------------------------------------------------------------------------
